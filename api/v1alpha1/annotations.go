@@ -1,0 +1,22 @@
+package v1alpha1
+
+const (
+	// PausedAnnotation, set to "true" on a ProtectionGroup, stops the
+	// operator from starting new SDRS actions. A job already in flight is
+	// still followed to its end, so pausing never orphans an operation.
+	PausedAnnotation = "dr.sdrs.io/paused"
+
+	// RetryAnnotation asks the operator to retry an operation that ended
+	// Stalled (for example a failed SDRS job). Any new value counts as one
+	// request; the operator records the value it acted on in
+	// status.lastHandledRetry, so the same value never retries twice.
+	RetryAnnotation = "dr.sdrs.io/retry"
+
+	// ProtectionGroupFinalizer lets the operator apply spec.deletionPolicy
+	// before a ProtectionGroup disappears.
+	ProtectionGroupFinalizer = "dr.sdrs.io/protection-group"
+
+	// ProviderConfigInUseFinalizer keeps a ProviderConfig while
+	// ProtectionGroups still use it.
+	ProviderConfigInUseFinalizer = "dr.sdrs.io/in-use"
+)

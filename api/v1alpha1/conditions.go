@@ -1,0 +1,129 @@
+package v1alpha1
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus, so kubectl
+// wait, kstatus and Argo CD read them; Protected and Paused are domain
+// conditions. Every Event the operator records uses the reason of the
+// condition it sets, so there is one vocabulary.
+const (
+	// ReadyCondition is True when the SDRS group is at the desired active
+	// site with the desired protection and nothing is in flight.
+	ReadyCondition = "Ready"
+	// ReconcilingCondition is True while the operator is making progress
+	// (an operation in flight, a transient error being retried).
+	ReconcilingCondition = "Reconciling"
+	// StalledCondition is True when progress needs a person: a failed job,
+	// bad credentials, a precondition that will not resolve by itself.
+	StalledCondition = "Stalled"
+	// ProtectedCondition is True when replication runs (protection started
+	// and the group protected).
+	ProtectedCondition = "Protected"
+	// PausedCondition is True while the paused annotation is set.
+	PausedCondition = "Paused"
+)
+
+// Reasons for Ready, Reconciling and Stalled. An Event carries the same string.
+const (
+	// ReconciledReason surfaces when the group is where the spec says.
+	ReconciledReason = "Reconciled"
+	// ProgressingReason surfaces in the first reconcile of a new generation,
+	// before anything was read, so that a stale Ready never passes a wait.
+	ProgressingReason = "Progressing"
+	// CreatingReason surfaces while SDRS creates the group.
+	CreatingReason = "Creating"
+	// EnablingProtectionReason surfaces while SDRS starts protection.
+	EnablingProtectionReason = "EnablingProtection"
+	// ReprotectingReason surfaces while SDRS re-protects after a failover.
+	ReprotectingReason = "Reprotecting"
+	// DisablingProtectionReason surfaces while SDRS stops protection.
+	DisablingProtectionReason = "DisablingProtection"
+	// PlannedFailoverInProgressReason surfaces while reverse-server-group runs.
+	PlannedFailoverInProgressReason = "PlannedFailoverInProgress"
+	// FailoverInProgressReason surfaces while failover-server-group runs.
+	FailoverInProgressReason = "FailoverInProgress"
+	// DeletingReason surfaces while SDRS deletes the group.
+	DeletingReason = "Deleting"
+	// StoppingServersReason surfaces while the operator stops the
+	// production servers before a planned failover.
+	StoppingServersReason = "StoppingServers"
+	// StartingServersReason surfaces while the operator starts the servers
+	// at the new production site.
+	StartingServersReason = "StartingServers"
+	// WaitingForServersStoppedReason surfaces with serverPower Manual while
+	// production servers still run; the message names them.
+	WaitingForServersStoppedReason = "WaitingForServersStopped"
+	// GroupBusyReason surfaces while the group is in a transitional status
+	// the operator did not start (console, Terraform, a lost job ID).
+	GroupBusyReason = "GroupBusy"
+	// OperationSucceededReason surfaces in the Event when an operation ends well.
+	OperationSucceededReason = "OperationSucceeded"
+
+	// ReplicationNotSynchronizedReason surfaces when a planned failover
+	// waits for replication to become active.
+	ReplicationNotSynchronizedReason = "ReplicationNotSynchronized"
+	// ProductionSiteUnhealthyReason surfaces when a planned failover cannot
+	// run because the production site is down; Forced or Auto can.
+	ProductionSiteUnhealthyReason = "ProductionSiteUnhealthy"
+	// ProtectionRequiredReason surfaces when a planned failover needs
+	// protection, but spec.protection is Disabled.
+	ProtectionRequiredReason = "ProtectionRequired"
+	// PreconditionNotMetReason surfaces when SDRS refuses an action in the
+	// group's current state.
+	PreconditionNotMetReason = "PreconditionNotMet"
+	// JobFailedReason surfaces when an SDRS or ECS job ended FAIL; the
+	// message carries the SDRS error code. Retry with the retry annotation.
+	JobFailedReason = "JobFailed"
+	// GroupErrorReason surfaces when the group is in an error-* status that
+	// the operator did not cause.
+	GroupErrorReason = "GroupError"
+	// GroupNotFoundReason surfaces when the adopted SDRS group does not exist.
+	GroupNotFoundReason = "GroupNotFound"
+	// GroupConflictReason surfaces when another ProtectionGroup already
+	// manages the same SDRS group.
+	GroupConflictReason = "GroupConflict"
+	// DeletionBlockedReason surfaces when deletionPolicy Delete cannot
+	// delete the group yet; the message says why.
+	DeletionBlockedReason = "DeletionBlocked"
+
+	// ProviderConfigNotFoundReason surfaces when the ProviderConfig is missing.
+	ProviderConfigNotFoundReason = "ProviderConfigNotFound"
+	// SecretNotFoundReason surfaces when the credentials Secret or a key is missing.
+	SecretNotFoundReason = "SecretNotFound"
+	// CredentialsInvalidReason surfaces when SDRS rejects the AK/SK.
+	CredentialsInvalidReason = "CredentialsInvalid"
+	// SDRSUnavailableReason surfaces on transient errors (5xx, network); retried.
+	SDRSUnavailableReason = "SDRSUnavailable"
+	// ThrottledReason surfaces when SDRS answered 429; retried after Retry-After.
+	ThrottledReason = "Throttled"
+	// ReconciliationPausedReason surfaces while the paused annotation is set.
+	ReconciliationPausedReason = "ReconciliationPaused"
+	// ReconcileErrorReason surfaces for unexpected errors; retried.
+	ReconcileErrorReason = "ReconcileError"
+)
+
+// Reasons for Protected.
+const (
+	// ProtectionStartedReason surfaces when replication runs and is synchronised.
+	ProtectionStartedReason = "ProtectionStarted"
+	// ReplicationCopyingReason surfaces while replication catches up.
+	ReplicationCopyingReason = "ReplicationCopying"
+	// ProtectionStoppedReason surfaces when protection is off.
+	ProtectionStoppedReason = "ProtectionStopped"
+	// FailedOverReason surfaces after a forced failover, before re-protect.
+	FailedOverReason = "FailedOver"
+	// ProtectionUnknownReason surfaces before the group was read.
+	ProtectionUnknownReason = "ProtectionUnknown"
+)
+
+// Reasons for Paused.
+const (
+	// PausedReason surfaces while the paused annotation is "true".
+	PausedReason = "Paused"
+	// NotPausedReason surfaces otherwise.
+	NotPausedReason = "NotPaused"
+)
+
+// Reasons for ProviderConfig Ready.
+const (
+	// CredentialsValidReason surfaces when SDRS accepted the credentials.
+	CredentialsValidReason = "CredentialsValid"
+)

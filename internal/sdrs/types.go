@@ -1,0 +1,145 @@
+package sdrs
+
+import "time"
+
+// Site is a side of a protection group in SDRS priority_station vocabulary.
+type Site string
+
+const (
+	SiteSource Site = "source"
+	SiteTarget Site = "target"
+)
+
+// Group status values, as SDRS reports them (sdrs-api.md section 6.1).
+const (
+	StatusCreating          = "creating"
+	StatusAvailable         = "available"
+	StatusProtected         = "protected"
+	StatusDeleting          = "deleting"
+	StatusErrorDeleting     = "error-deleting"
+	StatusError             = "error"
+	StatusStarting          = "starting"
+	StatusErrorStarting     = "error-starting"
+	StatusReprotecting      = "reprotecting"
+	StatusErrorReprotecting = "error-reprotecting"
+	StatusStopping          = "stopping"
+	StatusErrorStopping     = "error-stopping"
+	StatusReversing         = "reversing"
+	StatusErrorReversing    = "error-reversing"
+	StatusFailingOver       = "failing-over"
+	StatusFailedOver        = "failed-over"
+	StatusErrorFailingOver  = "error-failing-over"
+)
+
+// Replication status values.
+const (
+	ReplicationActive        = "active"
+	ReplicationInactive      = "inactive"
+	ReplicationCopying       = "copying"
+	ReplicationActiveStopped = "active-stopped"
+)
+
+// Health status values.
+const (
+	HealthNormal   = "normal"
+	HealthAbnormal = "abnormal"
+)
+
+// Server power states, as ECS reports them.
+const (
+	PowerActive  = "ACTIVE"
+	PowerShutoff = "SHUTOFF"
+)
+
+// ProtectionGroup is an SDRS protection group as read. Fields SDRS reports
+// as null are empty strings.
+type ProtectionGroup struct {
+	ID                     string
+	Name                   string
+	Description            string
+	Status                 string
+	ProtectedStatus        string // "started", "stopped" or ""
+	ReplicationStatus      string // see Replication* constants, or ""
+	HealthStatus           string // "normal", "abnormal" or ""
+	Progress               int32
+	PriorityStation        Site
+	SourceAvailabilityZone string
+	TargetAvailabilityZone string
+	DomainID               string
+	SourceVpcID            string
+	ProtectedInstanceCount int32
+	ReplicationCount       int32
+	DrillCount             int32
+}
+
+// ProductionZone is the availability zone that serves now.
+func (g *ProtectionGroup) ProductionZone() string {
+	if g.PriorityStation == SiteTarget {
+		return g.TargetAvailabilityZone
+	}
+	return g.SourceAvailabilityZone
+}
+
+// DisasterRecoveryZone is the availability zone that receives replication.
+func (g *ProtectionGroup) DisasterRecoveryZone() string {
+	if g.PriorityStation == SiteTarget {
+		return g.SourceAvailabilityZone
+	}
+	return g.TargetAvailabilityZone
+}
+
+// ProtectedInstance is a server pair in a protection group.
+type ProtectedInstance struct {
+	ID              string
+	Name            string
+	Status          string
+	GroupID         string
+	SourceServerID  string // the server created in the source availability zone
+	TargetServerID  string // the server created in the target availability zone
+	PriorityStation Site
+}
+
+// Server is an ECS server as read.
+type Server struct {
+	ID               string
+	Name             string
+	Status           string // PowerActive, PowerShutoff, ...
+	AvailabilityZone string
+	OSType           string // from the image metadata: Linux, Windows, CoreOS
+}
+
+// JobStatus is the state of an asynchronous SDRS or ECS job.
+type JobStatus string
+
+const (
+	JobInit    JobStatus = "INIT"
+	JobRunning JobStatus = "RUNNING"
+	JobSuccess JobStatus = "SUCCESS"
+	JobFail    JobStatus = "FAIL"
+)
+
+// Done reports whether the job reached a final status.
+func (s JobStatus) Done() bool { return s == JobSuccess || s == JobFail }
+
+// Job is an asynchronous SDRS or ECS job.
+type Job struct {
+	ID         string
+	Type       string
+	Status     JobStatus
+	BeginTime  time.Time
+	EndTime    time.Time
+	ErrorCode  string
+	FailReason string
+	// GroupID is entities.server_group_id, set by create jobs on success.
+	GroupID string
+}
+
+// CreateGroupInput describes a protection group to create.
+type CreateGroupInput struct {
+	Name                   string
+	Description            string
+	SourceAvailabilityZone string
+	TargetAvailabilityZone string
+	DomainID               string
+	SourceVpcID            string
+}

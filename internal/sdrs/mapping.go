@@ -1,0 +1,232 @@
+package sdrs
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	ecsmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sdrs/v1/model"
+)
+
+// The functions below turn SDK answers into domain types. They never fail:
+// an unknown enum value is kept as it came, an unparsable time becomes the
+// zero time, a missing object becomes empty fields. A status read is worth
+// more than a perfect one.
+
+// nullValue is what the SDK's enum wrappers hold for a JSON null: their
+// UnmarshalJSON trims quotes from the raw bytes (sdrs-api.md section 5).
+const nullValue = "null"
+
+// clean trims a string and turns the SDK's "null" into "".
+func clean(s string) string {
+	s = strings.TrimSpace(s)
+	if s == nullValue {
+		return ""
+	}
+	return s
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return clean(*p)
+}
+
+// canonical returns the known value equal to s ignoring case, or s as it
+// came.
+func canonical(s string, known ...string) string {
+	for _, k := range known {
+		if strings.EqualFold(s, k) {
+			return k
+		}
+	}
+	return s
+}
+
+func site(s string) Site {
+	return Site(canonical(clean(s), string(SiteSource), string(SiteTarget)))
+}
+
+func jobStatus(s string) JobStatus {
+	return JobStatus(canonical(clean(s), string(JobInit), string(JobRunning), string(JobSuccess), string(JobFail)))
+}
+
+// timeLayouts are the formats SDRS and ECS were seen or documented to use
+// (sdrs-api.md section 1). Layouts without a zone are read as UTC.
+var timeLayouts = []string{
+	time.RFC3339Nano,                // 2018-04-19T01:55:30.443Z, with offsets too
+	"2006-01-02T15:04:05.999999999", // 2018-05-04T03:43:24.108526
+	"2006-01-02 15:04:05.999999999", // 2019-05-22 08:16:54.413
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999 -0700 MST",
+}
+
+// parseTime reads a job or resource time leniently; it returns the zero
+// time for anything it cannot read.
+func parseTime(s string) time.Time {
+	s = clean(s)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC()
+		}
+	}
+	// Epoch seconds or milliseconds.
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n > 1e12 {
+			return time.UnixMilli(n).UTC()
+		}
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
+}
+
+func groupFromSDK(p *model.ShowProtectionGroupParams) ProtectionGroup {
+	if p == nil {
+		return ProtectionGroup{}
+	}
+	return ProtectionGroup{
+		ID:                     clean(p.Id),
+		Name:                   p.Name,
+		Description:            clean(p.Description),
+		Status:                 clean(p.Status),
+		ProtectedStatus:        clean(p.ProtectedStatus.Value()),
+		ReplicationStatus:      clean(p.ReplicationStatus.Value()),
+		HealthStatus:           clean(p.HealthStatus.Value()),
+		Progress:               p.Progress,
+		PriorityStation:        site(p.PriorityStation),
+		SourceAvailabilityZone: clean(p.SourceAvailabilityZone),
+		TargetAvailabilityZone: clean(p.TargetAvailabilityZone),
+		DomainID:               clean(p.DomainId),
+		SourceVpcID:            clean(p.SourceVpcId),
+		ProtectedInstanceCount: p.ProtectedInstanceNum,
+		ReplicationCount:       p.ReplicationNum,
+		DrillCount:             p.DisasterRecoveryDrillNum,
+	}
+}
+
+func instanceFromSDK(p *model.ShowProtectedInstanceParams) ProtectedInstance {
+	if p == nil {
+		return ProtectedInstance{}
+	}
+	return ProtectedInstance{
+		ID:              clean(p.Id),
+		Name:            p.Name,
+		Status:          clean(p.Status),
+		GroupID:         clean(p.ServerGroupId),
+		SourceServerID:  clean(p.SourceServer),
+		TargetServerID:  clean(p.TargetServer),
+		PriorityStation: site(p.PriorityStation),
+	}
+}
+
+func jobFromSDRS(r *model.ShowJobStatusResponse) *Job {
+	j := &Job{}
+	if r == nil {
+		return j
+	}
+	j.ID = deref(r.JobId)
+	j.Type = deref(r.JobType)
+	if r.Status != nil {
+		j.Status = jobStatus(r.Status.Value())
+	}
+	j.BeginTime = parseTime(deref(r.BeginTime))
+	j.EndTime = parseTime(deref(r.EndTime))
+	j.ErrorCode = deref(r.ErrorCode)
+	j.FailReason = deref(r.FailReason)
+	if e := r.Entities; e != nil {
+		j.GroupID = deref(e.ServerGroupId)
+		if j.ErrorCode == "" && j.Status == JobFail && e.SubJobs != nil {
+			// A parent job may fail with the reason only on a sub-job.
+			for _, s := range *e.SubJobs {
+				if code := clean(s.ErrorCode); code != "" || jobStatus(s.Status.Value()) == JobFail {
+					j.ErrorCode, j.FailReason = code, clean(s.FailReason)
+					if code != "" {
+						break
+					}
+				}
+			}
+		}
+	}
+	j.FailReason = sanitize(j.FailReason)
+	return j
+}
+
+func jobFromECS(r *ecsmodel.ShowJobResponse) *Job {
+	j := &Job{}
+	if r == nil {
+		return j
+	}
+	j.ID = deref(r.JobId)
+	j.Type = deref(r.JobType)
+	if r.Status != nil {
+		j.Status = jobStatus(r.Status.Value())
+	}
+	j.BeginTime = parseTime(deref(r.BeginTime))
+	j.EndTime = parseTime(deref(r.EndTime))
+	j.ErrorCode = deref(r.ErrorCode)
+	j.FailReason = deref(r.FailReason)
+	if j.ErrorCode == "" {
+		j.ErrorCode = deref(r.Code)
+	}
+	if j.FailReason == "" {
+		j.FailReason = deref(r.Message)
+	}
+	if e := r.Entities; e != nil && j.ErrorCode == "" && j.Status == JobFail && e.SubJobs != nil {
+		for _, s := range *e.SubJobs {
+			var st string
+			if s.Status != nil {
+				st = s.Status.Value()
+			}
+			if code := deref(s.ErrorCode); code != "" || jobStatus(st) == JobFail {
+				j.ErrorCode, j.FailReason = code, deref(s.FailReason)
+				if code != "" {
+					break
+				}
+			}
+		}
+	}
+	j.FailReason = sanitize(j.FailReason)
+	return j
+}
+
+// OS types reported in Server.OSType.
+const (
+	osLinux   = "Linux"
+	osWindows = "Windows"
+	osCoreOS  = "CoreOS"
+)
+
+func serverFromSDK(d *ecsmodel.ServerDetail) Server {
+	if d == nil {
+		return Server{}
+	}
+	return Server{
+		ID:               clean(d.Id),
+		Name:             d.Name,
+		Status:           clean(d.Status),
+		AvailabilityZone: clean(d.OSEXTAZavailabilityZone),
+		OSType:           osType(d.Metadata),
+	}
+}
+
+// osType reads the image's OS from the server metadata: os_type when set,
+// otherwise a guess from image_name. Empty when unknown.
+func osType(md map[string]string) string {
+	if t := clean(md["os_type"]); t != "" {
+		return canonical(t, osLinux, osWindows, osCoreOS)
+	}
+	name := strings.ToLower(md["image_name"])
+	switch {
+	case strings.Contains(name, "windows"):
+		return osWindows
+	case strings.Contains(name, "coreos"):
+		return osCoreOS
+	}
+	return ""
+}

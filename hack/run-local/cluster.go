@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// groupsPollInterval is how often the sample groups' Ready is read.
+const groupsPollInterval = time.Second
+
+// createCredentials creates the Secret the ProviderConfig names, in its own
+// namespace, as a person would for the real cloud.
+func createCredentials(ctx context.Context, cl client.Client, p providerSettings, ak, sk string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.secretNamespace}}
+	if err := cl.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cannot create namespace %s: %w", p.secretNamespace, err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: p.secretNamespace, Name: p.secretName},
+		StringData: map[string]string{"accessKey": ak, "secretKey": sk},
+	}
+	if err := cl.Create(ctx, secret); err != nil {
+		return fmt.Errorf("cannot create Secret %s/%s: %w", p.secretNamespace, p.secretName, err)
+	}
+	return nil
+}
+
+// createAll creates the objects; the control plane is fresh, so nothing
+// exists yet and a plain create is enough.
+func createAll(ctx context.Context, cl client.Client, objs ...*unstructured.Unstructured) error {
+	for _, o := range objs {
+		if err := cl.Create(ctx, o); err != nil {
+			return fmt.Errorf("cannot create %s %s: %w", o.GetKind(), describe(o), err)
+		}
+	}
+	return nil
+}
+
+func describe(o *unstructured.Unstructured) string {
+	if o.GetNamespace() == "" {
+		return o.GetName()
+	}
+	return o.GetNamespace() + "/" + o.GetName()
+}
+
+// waitGroupsReady polls until every group has Ready=True for its current
+// generation. On timeout it returns each group's Ready reason, so the
+// caller can say what is still going on.
+func waitGroupsReady(ctx context.Context, cl client.Client, groups []*unstructured.Unstructured, timeout time.Duration) (pending []string, err error) {
+	err = wait.PollUntilContextTimeout(ctx, groupsPollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		pending = pending[:0]
+		for _, g := range groups {
+			cur := &unstructured.Unstructured{}
+			cur.SetGroupVersionKind(g.GroupVersionKind())
+			if err := cl.Get(ctx, client.ObjectKeyFromObject(g), cur); err != nil {
+				pending = append(pending, fmt.Sprintf("%s (%v)", g.GetName(), err))
+				continue
+			}
+			if ok, why := readyNow(cur); !ok {
+				pending = append(pending, fmt.Sprintf("%s (%s)", g.GetName(), why))
+			}
+		}
+		sort.Strings(pending)
+		return len(pending) == 0, nil
+	})
+	return pending, err
+}
+
+// readyNow is what `kubectl wait --for=condition=Ready` checks: the Ready
+// condition is True and neither status.observedGeneration nor the
+// condition's own observedGeneration is older than the object, so a Ready
+// left over from before a spec change does not count.
+func readyNow(o *unstructured.Unstructured) (bool, string) {
+	if gen, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && gen < o.GetGeneration() {
+		return false, "generation not observed yet"
+	}
+	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] != "Ready" {
+			continue
+		}
+		status, _ := m["status"].(string)
+		reason, _ := m["reason"].(string)
+		if gen, ok := m["observedGeneration"].(int64); ok && gen < o.GetGeneration() {
+			return false, "Ready is for an older generation"
+		}
+		if status == "True" {
+			return true, ""
+		}
+		return false, strings.TrimSpace("Ready=" + status + " " + reason)
+	}
+	return false, "no Ready condition yet"
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
+)
+
+// stack is what start brought up and what run watches afterwards.
+type stack struct {
+	dir         string
+	childExited chan *localrun.Process
+}
+
+func (s *stack) logPath(name string) string { return filepath.Join(s.dir, name+".log") }
+
+// start brings everything up in dependency order, pushing a stop step for
+// each part as soon as it runs, so a failure or an interrupt at any point
+// tears down exactly what exists.
+func start(ctx context.Context, o options, console io.Writer, log *logger, td *teardown) (*stack, error) {
+	// envtest and the client log through controller-runtime; without a
+	// logger it prints a warning with a stack trace after 30 seconds.
+	ctrllog.SetLogger(zap.New(zap.WriteTo(log)))
+
+	root, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	release, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	td.push(func(time.Duration) { release() })
+	if err := cleanDir(dir); err != nil {
+		return nil, err
+	}
+	s := &stack{dir: dir, childExited: make(chan *localrun.Process, 2)}
+
+	// Check everything cheap before the slow control plane starts.
+	managerBin, emulatorBin := filepath.Join(o.binDir, "manager"), filepath.Join(o.binDir, "sdrs-emulator")
+	for _, b := range []string{managerBin, emulatorBin} {
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("%s is missing: run `make build` (make run-local does it for you)", b)
+		}
+	}
+	smp, err := loadSamples(filepath.Join(root, "config", "samples"))
+	if err != nil {
+		return nil, err
+	}
+	provider, err := smp.providerSettings()
+	if err != nil {
+		return nil, err
+	}
+	if err := localrun.CheckPortFree("127.0.0.1", o.sdrsPort, "the SDRS emulator", "--sdrs-port"); err != nil {
+		return nil, err
+	}
+	if err := localrun.CheckPortFree("127.0.0.1", o.ecsPort, "the emulator's ECS API", "--ecs-port"); err != nil {
+		return nil, err
+	}
+	assets, err := localrun.AssetsDir(root)
+	if err != nil {
+		return nil, err
+	}
+
+	log.Printf("starting etcd and kube-apiserver from %s", assets)
+	cp, err := startControlPlane(root, assets, filepath.Join(dir, controlPlaneLogDir))
+	if err != nil {
+		return nil, err
+	}
+	td.push(func(time.Duration) {
+		log.Printf("stopping kube-apiserver and etcd")
+		if err := cp.stop(); err != nil {
+			log.Printf("stopping the control plane: %v", err)
+		}
+	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	cl, err := client.New(cp.admin, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("control plane up at %s; CRDs installed", cp.admin.Host)
+
+	emu, err := startEmulator(ctx, emulatorConfig{
+		bin: emulatorBin, stateFile: filepath.Join(dir, emulatorStateFile), logFile: s.logPath("emulator"),
+		sdrsPort: o.sdrsPort, ecsPort: o.ecsPort, projectID: provider.projectID, region: provider.region,
+		jobDuration: o.jobDuration, syncDur: o.syncDuration,
+	}, console)
+	if emu != nil {
+		td.pushProcess(emu.proc, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, err := emu.seed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("emulator serves SDRS at %s and ECS at %s; demo groups %v", emu.sdrsURL, emu.ecsURL, ids)
+
+	if err := createCredentials(ctx, cl, provider, emu.accessKey, emu.secretKey); err != nil {
+		return nil, err
+	}
+	if err := createAll(ctx, cl, smp.withEndpoints(emu.sdrsURL, emu.ecsURL)); err != nil {
+		return nil, err
+	}
+	mkc, err := cp.managerKubeconfig(ctx, cl, root, o.managerRBAC, log)
+	if err != nil {
+		return nil, err
+	}
+	mkcPath := filepath.Join(dir, managerKubeconfig)
+	if err := writeFileAtomic(mkcPath, mkc, 0o600); err != nil {
+		return nil, err
+	}
+
+	mgr, err := startManager(ctx, managerBin, mkcPath, s.logPath("manager"), o.managerArgs, console)
+	if mgr != nil {
+		td.pushProcess(mgr, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*localrun.Process{emu.proc, mgr} {
+		go func() { <-p.Done(); s.childExited <- p }()
+	}
+
+	groups, err := smp.withGroupIDs(ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := createAll(ctx, cl, groups...); err != nil {
+		return nil, err
+	}
+	if o.groupsReady > 0 {
+		log.Printf("waiting up to %s for the sample ProtectionGroups to become Ready", o.groupsReady)
+		if pending, err := waitGroupsReady(ctx, cl, groups, o.groupsReady); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			log.Printf("warning: not Ready yet: %s; carrying on (kubectl describe pg says more)", strings.Join(pending, ", "))
+		}
+	}
+
+	// The files people and tests use appear last, and go first on the way
+	// down, so whoever finds them finds a working stack.
+	akc, err := cp.adminKubeconfig()
+	if err != nil {
+		return nil, err
+	}
+	kcPath, envPath := filepath.Join(dir, kubeconfigFile), filepath.Join(dir, emulatorEnvFile)
+	td.push(func(time.Duration) {
+		for _, f := range []string{kcPath, envPath, mkcPath} {
+			_ = os.Remove(f)
+		}
+	})
+	if err := writeFileAtomic(envPath, envFile(emu.env(), envPath), 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(kcPath, akc, 0o600); err != nil {
+		return nil, err
+	}
+	log.Plain(banner(root, kcPath, envPath, o.binDir))
+	log.Plain(readyLine + "\n")
+	return s, nil
+}

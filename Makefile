@@ -12,7 +12,7 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
 # The pinned control plane (etcd + kube-apiserver) is built from Go modules by
 # hack/build-control-plane.sh into a per-user cache and linked here.
-K8S_VERSION := $(shell awk '/^require k8s.io\/kubernetes /{print $$3}' hack/controlplane/kube-apiserver/go.mod)
+K8S_VERSION := $(shell sed -nE 's#^[[:space:]]*(require[[:space:]]+)?k8s.io/kubernetes[[:space:]]+(v[^[:space:]]+).*#\2#p' hack/controlplane/kube-apiserver/go.mod | head -1)
 KUBEBUILDER_ASSETS ?= $(LOCALBIN)/k8s/$(K8S_VERSION)
 export KUBEBUILDER_ASSETS
 

@@ -13,8 +13,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cp_dir="$root/hack/controlplane"
 
-k8s_version=$(awk '/^require k8s.io\/kubernetes /{print $3}' "$cp_dir/kube-apiserver/go.mod")
-etcd_version=$(awk '/^require go.etcd.io\/etcd\/server\/v3 /{print $3}' "$cp_dir/etcd/go.mod")
+# modver MODULE GOMOD: the version a go.mod requires (single-line or block form).
+modver() { sed -nE "s#^[[:space:]]*(require[[:space:]]+)?$1[[:space:]]+(v[^[:space:]]+).*#\2#p" "$2" | head -1; }
+k8s_version=$(modver k8s.io/kubernetes "$cp_dir/kube-apiserver/go.mod")
+etcd_version=$(modver go.etcd.io/etcd/server/v3 "$cp_dir/etcd/go.mod")
+[[ -n "$k8s_version" && -n "$etcd_version" ]] || { echo "build-control-plane: cannot read pinned versions from hack/controlplane/*/go.mod" >&2; exit 1; }
 wrapper_hash=$(cat "$cp_dir"/*/go.mod "$cp_dir"/*/go.sum "$cp_dir"/*/main.go | sha256sum | cut -c1-12)
 
 cache_root=${SDRS_CONTROL_PLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sdrs-operator/control-plane}

@@ -96,6 +96,9 @@ const (
 	ThrottledReason = "Throttled"
 	// ReconciliationPausedReason surfaces while the paused annotation is set.
 	ReconciliationPausedReason = "ReconciliationPaused"
+	// InvalidRequestReason surfaces when SDRS rejects a request as malformed
+	// or the ProviderConfig cannot be used (unknown region, bad CA bundle).
+	InvalidRequestReason = "InvalidRequest"
 	// ReconcileErrorReason surfaces for unexpected errors; retried.
 	ReconcileErrorReason = "ReconcileError"
 )

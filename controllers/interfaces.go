@@ -1,0 +1,26 @@
+package controllers
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// EventRecorder is the events.k8s.io recorder the manager provides.
+type EventRecorder interface {
+	Eventf(regarding runtime.Object, related runtime.Object, eventtype, reason, action, note string, args ...interface{})
+}
+
+// MetricsRecorder is what the controllers publish; internal/metrics
+// implements it.
+type MetricsRecorder interface {
+	SetInFlight(group, opType string)
+	SetActiveSite(namespace, name, site string)
+	OperationFinished(opType, result string, d time.Duration)
+}
+
+type noopMetrics struct{}
+
+func (noopMetrics) SetInFlight(string, string)                      {}
+func (noopMetrics) SetActiveSite(string, string, string)            {}
+func (noopMetrics) OperationFinished(string, string, time.Duration) {}

@@ -1,0 +1,248 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+const (
+	// indexProviderConfig indexes ProtectionGroups by the ProviderConfig
+	// they use, so a ProviderConfig change wakes exactly those groups.
+	indexProviderConfig = "spec.providerConfigRef.name"
+	// indexGroupID indexes ProtectionGroups by SDRS group ID, so that two
+	// objects managing one group are detected.
+	indexGroupID = "sdrs.groupID"
+
+	// defaultSyncInterval is how often an idle group is read from SDRS
+	// when the ProviderConfig does not say.
+	defaultSyncInterval = 5 * time.Minute
+)
+
+// ProtectionGroupReconciler makes SDRS protection groups match their
+// ProtectionGroup objects.
+type ProtectionGroupReconciler struct {
+	client.Client
+	// APIReader reads objects fresh from the API server, bypassing the
+	// cache, before an SDRS action is issued.
+	APIReader client.Reader
+	Connector sdrs.Connector
+	Recorder  EventRecorder
+	Metrics   MetricsRecorder
+	// Clock is replaceable in tests.
+	Clock func() time.Time
+	// Poll schedules job polling; nil means the default schedule.
+	Poll *PollSchedule
+}
+
+// +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups/finalizers,verbs=update
+// +kubebuilder:rbac:groups=dr.sdrs.io,resources=providerconfigs,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile is a short skeleton: get, finalizer, scope, deferred summary
+// and one patch, then the delete path or the phases.
+func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
+	pg := &drv1alpha1.ProtectionGroup{}
+	if err := r.Get(ctx, req.NamespacedName, pg); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics().SetInFlight(req.String(), "")
+			r.metrics().SetActiveSite(req.Namespace, req.Name, "")
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("protectionGroup", req.NamespacedName.String()))
+
+	if pg.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(pg, drv1alpha1.ProtectionGroupFinalizer) {
+		controllerutil.AddFinalizer(pg, drv1alpha1.ProtectionGroupFinalizer)
+		if err := r.Update(ctx, pg); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+
+	s := newScope(pg)
+	if pg.Status.ObservedGeneration != pg.Generation {
+		// A new generation: a Ready left over from the old spec must not
+		// satisfy `kubectl wait --for=condition=Ready`.
+		setProgressing(pg, r.now())
+	}
+	defer func() {
+		res, reterr = r.summarize(ctx, s, res, reterr)
+	}()
+
+	if !pg.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, s)
+	}
+	return ctrl.Result{}, r.runPhases(ctx, s,
+		r.reconcileProviderConfig,
+		r.reconcileCreate,
+		r.reconcileObserve,
+		r.reconcileOperation,
+		r.reconcileDesiredState,
+	)
+}
+
+// phase is one step of the normal reconcile. A phase returns a waitError or
+// stallError to stop the ones after it with a known outcome.
+type phase func(ctx context.Context, s *scope) error
+
+func (r *ProtectionGroupReconciler) runPhases(ctx context.Context, s *scope, phases ...phase) error {
+	for _, p := range phases {
+		if err := p(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summarize turns the reconcile's error into conditions, an Event on each
+// transition, the requeue, and one status patch.
+func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ ctrl.Result, err error) (ctrl.Result, error) {
+	o := classify(err)
+	if o.silent {
+		return ctrl.Result{RequeueAfter: o.requeue}, nil
+	}
+	pg := s.pg
+	now := r.now()
+	prevReady := readyReason(s.base)
+	setPausedCondition(pg, now)
+	setProtectedCondition(pg, s.group, now)
+	setKstatusConditions(pg, o, s.converged, now)
+	if o.retErr == nil {
+		// The spec was read and acted on (or its wait explained); only an
+		// unexpected error leaves the generation unobserved.
+		pg.Status.ObservedGeneration = pg.Generation
+	}
+	r.metrics().SetInFlight(client.ObjectKeyFromObject(pg).String(), operationType(pg.Status.CurrentOperation))
+
+	if s.finished != nil {
+		r.recordFinished(pg, s.finished)
+	}
+	if reason := readyReason(pg); reason != prevReady && s.finished == nil {
+		r.event(pg, o.warning, reason, readyMessage(pg))
+	}
+
+	var patchErr error
+	if pg.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(pg, drv1alpha1.ProtectionGroupFinalizer) {
+		patchErr = r.patchStatus(ctx, s)
+	}
+	if patchErr != nil {
+		if apierrors.IsConflict(patchErr) || apierrors.IsNotFound(patchErr) {
+			return ctrl.Result{RequeueAfter: time.Millisecond}, nil
+		}
+		return ctrl.Result{}, kerrors.NewAggregate([]error{o.retErr, patchErr})
+	}
+	if o.retErr != nil {
+		return ctrl.Result{}, o.retErr
+	}
+	if o.requeue > 0 {
+		return ctrl.Result{RequeueAfter: o.requeue}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.syncInterval(s)}, nil
+}
+
+// patchStatus writes the status if it changed since the last write. The
+// patch carries the resourceVersion, so a writer working from a stale copy
+// fails with a conflict instead of overwriting a newer operation record.
+func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) error {
+	if equality.Semantic.DeepEqual(s.base.Status, s.pg.Status) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(s.base, client.MergeFromWithOptimisticLock{})
+	if err := r.Status().Patch(ctx, s.pg, patch); err != nil {
+		return err
+	}
+	s.base = s.pg.DeepCopy()
+	return nil
+}
+
+func (r *ProtectionGroupReconciler) syncInterval(s *scope) time.Duration {
+	if s.pc != nil && s.pc.Spec.SyncInterval.Duration > 0 {
+		return s.pc.Spec.SyncInterval.Duration
+	}
+	return defaultSyncInterval
+}
+
+func (r *ProtectionGroupReconciler) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock()
+	}
+	return time.Now()
+}
+
+func (r *ProtectionGroupReconciler) metrics() MetricsRecorder {
+	if r.Metrics == nil {
+		return noopMetrics{}
+	}
+	return r.Metrics
+}
+
+// SetupWithManager registers the controller, its indexes and watches.
+func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &drv1alpha1.ProtectionGroup{}, indexProviderConfig, func(o client.Object) []string {
+		return []string{providerConfigName(o.(*drv1alpha1.ProtectionGroup))}
+	}); err != nil {
+		return fmt.Errorf("cannot index ProtectionGroups by ProviderConfig: %w", err)
+	}
+	if err := idx.IndexField(ctx, &drv1alpha1.ProtectionGroup{}, indexGroupID, func(o client.Object) []string {
+		if id := o.(*drv1alpha1.ProtectionGroup).GroupID(); id != "" {
+			return []string{id}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("cannot index ProtectionGroups by SDRS group ID: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		// Our own status writes do not wake the controller: it schedules
+		// its next look itself. Spec, annotation (pause, retry) and
+		// deletion changes do.
+		For(&drv1alpha1.ProtectionGroup{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{},
+			predicate.LabelChangedPredicate{},
+		))).
+		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
+		Named("protectiongroup").
+		Complete(r)
+}
+
+// groupsForProviderConfig wakes the groups that use a ProviderConfig.
+func (r *ProtectionGroupReconciler) groupsForProviderConfig(ctx context.Context, o client.Object) []reconcile.Request {
+	var list drv1alpha1.ProtectionGroupList
+	if err := r.List(ctx, &list, client.MatchingFields{indexProviderConfig: o.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list ProtectionGroups for ProviderConfig", "providerConfig", o.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{
+			Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
+	}
+	return reqs
+}
+
+func providerConfigName(pg *drv1alpha1.ProtectionGroup) string {
+	if pg.Spec.ProviderConfigRef.Name != "" {
+		return pg.Spec.ProviderConfigRef.Name
+	}
+	return "default"
+}

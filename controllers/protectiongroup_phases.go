@@ -1,0 +1,297 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+// reconcileProviderConfig resolves the ProviderConfig and connects to SDRS.
+func (r *ProtectionGroupReconciler) reconcileProviderConfig(ctx context.Context, s *scope) error {
+	name := providerConfigName(s.pg)
+	pc := &drv1alpha1.ProviderConfig{}
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, pc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &stallError{reason: drv1alpha1.ProviderConfigNotFoundReason, recheck: credentialsRecheck,
+				message: fmt.Sprintf("ProviderConfig %q not found: create it, or point spec.providerConfigRef.name at an existing one", name)}
+		}
+		return fmt.Errorf("cannot get ProviderConfig %q: %w", name, err)
+	}
+	s.pc = pc
+	c, err := r.Connector.Connect(ctx, pc)
+	if err != nil {
+		return fmt.Errorf("cannot connect to SDRS with ProviderConfig %q: %w", name, err)
+	}
+	s.client = c
+	return nil
+}
+
+// reconcileCreate creates the SDRS group of a forProvider spec and follows
+// the create job; later phases need a group ID.
+func (r *ProtectionGroupReconciler) reconcileCreate(ctx context.Context, s *scope) error {
+	if s.pg.GroupID() != "" {
+		return nil
+	}
+	if op := s.pg.Status.CurrentOperation; op != nil && op.Type == drv1alpha1.OperationCreate {
+		return r.advance(ctx, s)
+	}
+	fp := s.pg.Spec.ForProvider
+	if fp == nil {
+		return stalled(drv1alpha1.GroupNotFoundReason, "set spec.protectionGroupID or spec.forProvider")
+	}
+	if s.pg.IsPaused() {
+		return &pausedError{wouldDo: "create the SDRS protection group " + fp.Name}
+	}
+	existing, err := s.client.FindProtectionGroupsByName(ctx, fp.Name)
+	if err != nil {
+		return fmt.Errorf("cannot look up SDRS groups named %q: %w", fp.Name, err)
+	}
+	if len(existing) > 0 {
+		// Never create a second group with the name: it is the only SDRS
+		// action that would happily be done twice.
+		return stalled(drv1alpha1.GroupConflictReason,
+			"an SDRS group named %q already exists (%s); adopt it with spec.protectionGroupID instead of spec.forProvider",
+			fp.Name, existing[0].ID)
+	}
+	if _, err := r.startOperation(ctx, s, drv1alpha1.OperationCreate, drv1alpha1.SiteSource, drv1alpha1.SiteSource); err != nil {
+		return err
+	}
+	return r.advance(ctx, s)
+}
+
+// reconcileObserve reads the group from SDRS and maps it into status.
+func (r *ProtectionGroupReconciler) reconcileObserve(ctx context.Context, s *scope) error {
+	if err := r.checkSoleOwner(ctx, s); err != nil {
+		return err
+	}
+	if s.group == nil {
+		if err := r.refreshGroup(ctx, s); err != nil {
+			if sdrs.IsNotFound(err) {
+				return stalled(drv1alpha1.GroupNotFoundReason,
+					"SDRS group %s was not found in project %s: check spec.protectionGroupID and the ProviderConfig's project and region",
+					s.pg.GroupID(), s.pc.Spec.ProjectID)
+			}
+			return err
+		}
+	}
+	if needsInstanceRefresh(s.pg, s.group) {
+		return r.observeInstances(ctx, s)
+	}
+	return nil
+}
+
+// reconcileOperation drives an operation in flight. A finished operation is
+// followed by a fresh look, so the next phase decides on current facts.
+func (r *ProtectionGroupReconciler) reconcileOperation(ctx context.Context, s *scope) error {
+	if s.pg.Status.CurrentOperation == nil {
+		return nil
+	}
+	if err := r.advance(ctx, s); err != nil {
+		return err
+	}
+	return r.observeInstances(ctx, s)
+}
+
+// reconcileDesiredState compares the spec with the group and starts the
+// operation that brings them together, if any.
+func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s *scope) error {
+	d := decide(&s.pg.Spec, s.group)
+	if d.err != nil {
+		return d.err
+	}
+	if d.op == "" {
+		s.converged = true
+		return nil
+	}
+	if err := r.checkLastFailure(s, d.op); err != nil {
+		return err
+	}
+	if s.pg.IsPaused() {
+		return &pausedError{wouldDo: describe(&drv1alpha1.Operation{Type: d.op, From: drv1alpha1.Site(s.group.PriorityStation), To: d.to})}
+	}
+	if _, err := r.startOperation(ctx, s, d.op, drv1alpha1.Site(s.group.PriorityStation), d.to); err != nil {
+		return err
+	}
+	if err := r.advance(ctx, s); err != nil {
+		return err
+	}
+	// Short operations may end in the same reconcile; look again next.
+	return waiting(drv1alpha1.ProgressingReason, minPoll, "%s: done; checking the result", describe(s.finished))
+}
+
+// checkLastFailure refuses to repeat an operation that failed for this
+// generation unless a person asked for a retry: failed jobs are not
+// retried in a storm.
+func (r *ProtectionGroupReconciler) checkLastFailure(s *scope, next drv1alpha1.OperationType) error {
+	last := s.pg.Status.LastOperation
+	if last == nil || last.Result != drv1alpha1.OperationFailed || last.Generation != s.pg.Generation || last.Type != next {
+		return nil
+	}
+	if retry := s.pg.GetAnnotations()[drv1alpha1.RetryAnnotation]; retry != "" && retry != s.pg.Status.LastHandledRetry {
+		s.pg.Status.LastHandledRetry = retry
+		return nil
+	}
+	return stalled(drv1alpha1.JobFailedReason, "%s (error code %s); to retry, set annotation %s to a new value or change the spec",
+		last.Message, orUnknown(last.ErrorCode), drv1alpha1.RetryAnnotation)
+}
+
+// checkSoleOwner stalls all but the oldest of several ProtectionGroups that
+// name the same SDRS group, so that two objects never act on one group.
+func (r *ProtectionGroupReconciler) checkSoleOwner(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	var list drv1alpha1.ProtectionGroupList
+	if err := r.List(ctx, &list, client.MatchingFields{indexGroupID: id}); err != nil {
+		return fmt.Errorf("cannot list ProtectionGroups managing SDRS group %s: %w", id, err)
+	}
+	owners := list.Items
+	if len(owners) < 2 {
+		return nil
+	}
+	sort.Slice(owners, func(i, j int) bool {
+		ti, tj := owners[i].CreationTimestamp, owners[j].CreationTimestamp
+		if !ti.Equal(&tj) {
+			return ti.Before(&tj)
+		}
+		return owners[i].UID < owners[j].UID
+	})
+	if owners[0].UID == s.pg.UID {
+		return nil
+	}
+	return stalled(drv1alpha1.GroupConflictReason,
+		"SDRS group %s is already managed by ProtectionGroup %s/%s; two objects must not drive one group: delete this one or point it at another group",
+		id, owners[0].Namespace, owners[0].Name)
+}
+
+// reconcileDelete applies the deletion policy. An operation in flight is
+// followed to its end and recorded first.
+func (r *ProtectionGroupReconciler) reconcileDelete(ctx context.Context, s *scope) error {
+	if !controllerutil.ContainsFinalizer(s.pg, drv1alpha1.ProtectionGroupFinalizer) {
+		return nil
+	}
+	op := s.pg.Status.CurrentOperation
+	if op == nil && s.pg.Spec.DeletionPolicy != drv1alpha1.DeletionDelete {
+		return r.removeFinalizer(ctx, s)
+	}
+	if err := r.reconcileProviderConfig(ctx, s); err != nil {
+		if s.pg.Spec.DeletionPolicy != drv1alpha1.DeletionDelete {
+			// Orphan with an operation in flight but no way to reach
+			// SDRS: the cloud job runs on without us; let go.
+			return r.removeFinalizer(ctx, s)
+		}
+		return err
+	}
+	if op != nil && op.Type != drv1alpha1.OperationDelete {
+		if s.pg.GroupID() != "" {
+			if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
+				return err
+			}
+		}
+		if err := r.advance(ctx, s); err != nil {
+			var se *stallError
+			if !errors.As(err, &se) { // still running: wait for it
+				return err
+			}
+		}
+	}
+	if s.pg.Spec.DeletionPolicy != drv1alpha1.DeletionDelete {
+		return r.removeFinalizer(ctx, s)
+	}
+	return r.deleteGroup(ctx, s)
+}
+
+// deleteGroup deletes the SDRS group when that is safe, and says why not
+// otherwise.
+func (r *ProtectionGroupReconciler) deleteGroup(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	if id == "" {
+		return r.removeFinalizer(ctx, s)
+	}
+	if op := s.pg.Status.CurrentOperation; op != nil && op.Type == drv1alpha1.OperationDelete {
+		err := r.advance(ctx, s)
+		if err == nil || sdrs.IsNotFound(err) {
+			return r.removeFinalizer(ctx, s)
+		}
+		return err
+	}
+	if err := r.refreshGroup(ctx, s); err != nil {
+		if sdrs.IsNotFound(err) {
+			return r.removeFinalizer(ctx, s)
+		}
+		return err
+	}
+	g := s.group
+	if isTransitional(g.Status) {
+		return waiting(drv1alpha1.GroupBusyReason, busyPoll, "SDRS group %s is %s; deleting it once that ends", id, g.Status)
+	}
+	if g.ProtectedInstanceCount > 0 || g.ReplicationCount > 0 || g.DrillCount > 0 {
+		return stalled(drv1alpha1.DeletionBlockedReason,
+			"deletionPolicy is Delete, but SDRS group %s still has %d protected instances, %d replication pairs and %d DR drills, and SDRS deletes only empty groups: remove them, or set deletionPolicy: Orphan to keep the group",
+			id, g.ProtectedInstanceCount, g.ReplicationCount, g.DrillCount)
+	}
+	if s.pg.IsPaused() {
+		return &pausedError{wouldDo: "delete SDRS group " + id}
+	}
+	if _, err := r.startOperation(ctx, s, drv1alpha1.OperationDelete, drv1alpha1.Site(g.PriorityStation), drv1alpha1.Site(g.PriorityStation)); err != nil {
+		return err
+	}
+	err := r.advance(ctx, s)
+	if err == nil {
+		return r.removeFinalizer(ctx, s)
+	}
+	return err
+}
+
+func (r *ProtectionGroupReconciler) removeFinalizer(ctx context.Context, s *scope) error {
+	controllerutil.RemoveFinalizer(s.pg, drv1alpha1.ProtectionGroupFinalizer)
+	if err := r.Update(ctx, s.pg); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot remove finalizer: %w", err)
+	}
+	ctrl.LoggerFrom(ctx).Info("finalizer removed", "deletionPolicy", s.pg.Spec.DeletionPolicy)
+	return nil
+}
+
+// refreshGroup reads the group and maps it into status.
+func (r *ProtectionGroupReconciler) refreshGroup(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	g, err := s.client.GetProtectionGroup(ctx, id)
+	if err != nil {
+		return fmt.Errorf("cannot read SDRS group %s: %w", id, err)
+	}
+	s.group = g
+	setObservation(s.pg, g, r.now())
+	r.metrics().SetActiveSite(s.pg.Namespace, s.pg.Name, string(g.PriorityStation))
+	return nil
+}
+
+// observeInstances reads the protected instances and their servers.
+func (r *ProtectionGroupReconciler) observeInstances(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	pis, err := s.client.ListProtectedInstances(ctx, id)
+	if err != nil {
+		return fmt.Errorf("cannot list protected instances of SDRS group %s: %w", id, err)
+	}
+	servers := map[string]*sdrs.Server{}
+	for _, pi := range pis {
+		for _, sid := range []string{pi.SourceServerID, pi.TargetServerID} {
+			if sid == "" || servers[sid] != nil {
+				continue
+			}
+			srv, err := s.client.GetServer(ctx, sid)
+			if err != nil {
+				return fmt.Errorf("cannot read server %s of protected instance %s: %w", sid, pi.ID, err)
+			}
+			servers[sid] = srv
+		}
+	}
+	setInstances(s.pg, s.group, pis, servers)
+	return nil
+}

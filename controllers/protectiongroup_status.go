@@ -1,0 +1,229 @@
+package controllers
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+// The functions in this file compute status from facts. They do no I/O, so
+// each has a table test that needs no API server.
+
+// setObservation maps an SDRS group into status: the active site, the zone
+// in each role (they swap on failover), the group and replication state.
+func setObservation(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, now time.Time) {
+	if g == nil {
+		return
+	}
+	observedAt := metav1.NewTime(now)
+	pg.Status.ActiveSite = drv1alpha1.Site(g.PriorityStation)
+	pg.Status.Sites = &drv1alpha1.SiteRoles{Production: g.ProductionZone(), DisasterRecovery: g.DisasterRecoveryZone()}
+	pg.Status.Group = &drv1alpha1.GroupObservation{
+		ID:              g.ID,
+		Name:            g.Name,
+		Status:          g.Status,
+		ProtectedStatus: g.ProtectedStatus,
+		HealthStatus:    g.HealthStatus,
+		PriorityStation: drv1alpha1.Site(g.PriorityStation),
+		ObservedAt:      &observedAt,
+	}
+	pg.Status.Replication = &drv1alpha1.ReplicationObservation{Status: g.ReplicationStatus, Progress: g.Progress}
+}
+
+// setGroupID records the ID of a group the operator created.
+func setGroupID(pg *drv1alpha1.ProtectionGroup, id string) {
+	if pg.Status.Group == nil {
+		pg.Status.Group = &drv1alpha1.GroupObservation{}
+	}
+	pg.Status.Group.ID = id
+}
+
+// needsInstanceRefresh says whether status.instances is out of date: the
+// instance count changed, or the serving site no longer matches the group
+// (a failover made outside the operator).
+func needsInstanceRefresh(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup) bool {
+	if g == nil {
+		return false
+	}
+	if int32(len(pg.Status.Instances)) != g.ProtectedInstanceCount {
+		return true
+	}
+	for _, in := range pg.Status.Instances {
+		if in.ServingSite != drv1alpha1.Site(g.PriorityStation) {
+			return true
+		}
+	}
+	return false
+}
+
+// setInstances records each protected instance's servers, which one serves
+// now, and which credentials apply there.
+func setInstances(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, pis []sdrs.ProtectedInstance, servers map[string]*sdrs.Server) {
+	active := drv1alpha1.SiteSource
+	if g != nil {
+		active = drv1alpha1.Site(g.PriorityStation)
+	}
+	out := make([]drv1alpha1.InstanceObservation, 0, len(pis))
+	for _, pi := range pis {
+		in := drv1alpha1.InstanceObservation{
+			ID:           pi.ID,
+			Name:         pi.Name,
+			SourceServer: serverObservation(pi.SourceServerID, servers),
+			TargetServer: serverObservation(pi.TargetServerID, servers),
+			ServingSite:  active,
+		}
+		serving := pi.SourceServerID
+		if active == drv1alpha1.SiteTarget {
+			serving = pi.TargetServerID
+		}
+		in.ServingServerID = serving
+		if srv := servers[serving]; srv != nil {
+			in.OSType = srv.OSType
+		}
+		in.Login = loginAdvice(in.OSType)
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	pg.Status.Instances = out
+}
+
+func serverObservation(id string, servers map[string]*sdrs.Server) drv1alpha1.ServerObservation {
+	srv := servers[id]
+	if srv == nil {
+		return drv1alpha1.ServerObservation{ID: id}
+	}
+	return drv1alpha1.ServerObservation{ID: id, AvailabilityZone: srv.AvailabilityZone, Power: srv.Status}
+}
+
+// loginAdvice says which credentials work on a server after the first
+// switchover or failover: Cloud-Init or Cloudbase-Init on the new
+// production server may re-inject data (SDRS user guide, login constraints).
+func loginAdvice(osType string) string {
+	switch osType {
+	case "Windows":
+		return "Windows: the original password works only for about 3-5 minutes after the server starts, until Cloudbase-Init resets it; log in at once, or reset the password from the console"
+	case "CoreOS":
+		return "CoreOS: the password is back to the image's initial password; log in with it and change it"
+	case "Linux":
+		return "Linux: log in with the original production server's password or key pair"
+	}
+	return "log in with the original production server's credentials; for Windows reset the password after 3-5 minutes, for CoreOS use the image's initial password"
+}
+
+// setProgressing marks a new generation: Ready False until this
+// generation is acted on.
+func setProgressing(pg *drv1alpha1.ProtectionGroup, now time.Time) {
+	setReady(pg, metav1.ConditionFalse, drv1alpha1.ProgressingReason,
+		fmt.Sprintf("generation %d not yet reconciled", pg.Generation), now)
+}
+
+func setReady(pg *drv1alpha1.ProtectionGroup, status metav1.ConditionStatus, reason, message string, now time.Time) {
+	setCondition(pg, drv1alpha1.ReadyCondition, status, reason, message, now)
+}
+
+func setCondition(pg *drv1alpha1.ProtectionGroup, typ string, status metav1.ConditionStatus, reason, message string, now time.Time) {
+	meta.SetStatusCondition(&pg.Status.Conditions, metav1.Condition{
+		Type:               typ,
+		Status:             status,
+		Reason:             reason,
+		Message:            truncate(message, 1024),
+		ObservedGeneration: pg.Generation,
+		LastTransitionTime: metav1.NewTime(now),
+	})
+}
+
+// setKstatusConditions sets Ready, Reconciling and Stalled from a
+// reconcile's outcome: Ready only when converged; Reconciling while the
+// operator makes progress by itself; Stalled when a person is needed.
+func setKstatusConditions(pg *drv1alpha1.ProtectionGroup, o outcome, converged bool, now time.Time) {
+	switch {
+	case o.reason == "" && converged:
+		msg := fmt.Sprintf("active site %s (%s) as desired", pg.Status.ActiveSite, productionZone(pg))
+		setReady(pg, metav1.ConditionTrue, drv1alpha1.ReconciledReason, msg, now)
+	case o.reason == "":
+		setReady(pg, metav1.ConditionFalse, drv1alpha1.ProgressingReason, "reconciling", now)
+	default:
+		setReady(pg, metav1.ConditionFalse, o.reason, o.message, now)
+	}
+	if o.reconciling {
+		setCondition(pg, drv1alpha1.ReconcilingCondition, metav1.ConditionTrue, o.reason, o.message, now)
+	} else {
+		setCondition(pg, drv1alpha1.ReconcilingCondition, metav1.ConditionFalse, drv1alpha1.ReconciledReason, "no operation in progress", now)
+	}
+	if o.stalled {
+		setCondition(pg, drv1alpha1.StalledCondition, metav1.ConditionTrue, o.reason, o.message, now)
+	} else {
+		setCondition(pg, drv1alpha1.StalledCondition, metav1.ConditionFalse, drv1alpha1.ReconciledReason, "not stalled", now)
+	}
+}
+
+// setProtectedCondition says whether replication protects the group.
+func setProtectedCondition(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, now time.Time) {
+	if g == nil {
+		if meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ProtectedCondition) == nil {
+			setCondition(pg, drv1alpha1.ProtectedCondition, metav1.ConditionUnknown, drv1alpha1.ProtectionUnknownReason,
+				"the SDRS group has not been read yet", now)
+		}
+		return
+	}
+	switch {
+	case g.Status == sdrs.StatusFailedOver || g.Status == sdrs.StatusErrorReprotecting:
+		setCondition(pg, drv1alpha1.ProtectedCondition, metav1.ConditionFalse, drv1alpha1.FailedOverReason,
+			fmt.Sprintf("failed over to %s; replication is stopped until re-protect", g.ProductionZone()), now)
+	case g.ProtectedStatus == "started" || g.Status == sdrs.StatusProtected || g.Status == sdrs.StatusReversing:
+		if g.ReplicationStatus == sdrs.ReplicationActive || g.ReplicationStatus == "" {
+			setCondition(pg, drv1alpha1.ProtectedCondition, metav1.ConditionTrue, drv1alpha1.ProtectionStartedReason,
+				fmt.Sprintf("replicating from %s to %s", g.ProductionZone(), g.DisasterRecoveryZone()), now)
+		} else {
+			setCondition(pg, drv1alpha1.ProtectedCondition, metav1.ConditionFalse, drv1alpha1.ReplicationCopyingReason,
+				fmt.Sprintf("replication is %s (%d%%) from %s to %s", g.ReplicationStatus, g.Progress, g.ProductionZone(), g.DisasterRecoveryZone()), now)
+		}
+	default:
+		setCondition(pg, drv1alpha1.ProtectedCondition, metav1.ConditionFalse, drv1alpha1.ProtectionStoppedReason,
+			fmt.Sprintf("protection is not running (group status %s)", g.Status), now)
+	}
+}
+
+// setPausedCondition mirrors the paused annotation.
+func setPausedCondition(pg *drv1alpha1.ProtectionGroup, now time.Time) {
+	if pg.IsPaused() {
+		setCondition(pg, drv1alpha1.PausedCondition, metav1.ConditionTrue, drv1alpha1.PausedReason,
+			fmt.Sprintf("annotation %s is \"true\": no new SDRS actions; a job in flight is still followed", drv1alpha1.PausedAnnotation), now)
+		return
+	}
+	setCondition(pg, drv1alpha1.PausedCondition, metav1.ConditionFalse, drv1alpha1.NotPausedReason, "not paused", now)
+}
+
+func readyReason(pg *drv1alpha1.ProtectionGroup) string {
+	if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+func readyMessage(pg *drv1alpha1.ProtectionGroup) string {
+	if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+func productionZone(pg *drv1alpha1.ProtectionGroup) string {
+	if pg.Status.Sites == nil {
+		return "zone unknown"
+	}
+	return pg.Status.Sites.Production
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

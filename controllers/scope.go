@@ -1,0 +1,36 @@
+package controllers
+
+import (
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+// scope carries what one reconcile of a ProtectionGroup learned, so that
+// later phases and the status summary read facts instead of calling again.
+type scope struct {
+	// pg is the object being reconciled; phases change its status.
+	pg *drv1alpha1.ProtectionGroup
+	// base is pg as last written, the base of the next status patch.
+	base *drv1alpha1.ProtectionGroup
+
+	pc     *drv1alpha1.ProviderConfig
+	client sdrs.Client
+
+	// group is the SDRS group as read in this reconcile (nil if not read).
+	group *sdrs.ProtectionGroup
+
+	// converged is set when the group matches the spec and nothing is in
+	// flight; only then is Ready True.
+	converged bool
+	// freshStep is the operation step whose intent this reconcile wrote;
+	// an SDRS step without a job ID that is not fresh may have reached
+	// SDRS already, so it is judged by the group's status first.
+	freshStep drv1alpha1.OperationStep
+	// finished is the operation that ended in this reconcile, for the
+	// summary's Event.
+	finished *drv1alpha1.Operation
+}
+
+func newScope(pg *drv1alpha1.ProtectionGroup) *scope {
+	return &scope{pg: pg, base: pg.DeepCopy()}
+}

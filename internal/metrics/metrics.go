@@ -1,0 +1,136 @@
+// Package metrics holds the operator's Prometheus collectors, registered on
+// controller-runtime's registry so they are served on the manager's
+// metrics endpoint.
+package metrics
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+const namespace = "sdrs_operator"
+
+// Recorder records what the operator does. It is safe for concurrent use.
+type Recorder struct {
+	operations *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	inFlight   *prometheus.GaugeVec
+	calls      *prometheus.CounterVec
+	callErrors *prometheus.CounterVec
+	callTime   *prometheus.HistogramVec
+	activeSite *prometheus.GaugeVec
+
+	mu      sync.Mutex
+	current map[string]string // group key -> in-flight operation type
+}
+
+var (
+	once   sync.Once
+	shared *Recorder
+)
+
+// NewRecorder returns the process-wide Recorder, registering its collectors
+// on first use (controller-runtime's registry is process-wide too).
+func NewRecorder() *Recorder {
+	once.Do(func() {
+		shared = newRecorder()
+		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
+			shared.calls, shared.callErrors, shared.callTime, shared.activeSite)
+	})
+	return shared
+}
+
+func newRecorder() *Recorder {
+	return &Recorder{
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "operations_total",
+			Help: "SDRS operations finished, by type (PlannedFailover, Failover, Reprotect, ...) and result (Succeeded, Failed).",
+		}, []string{"type", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "operation_duration_seconds",
+			Help:    "Time from an operation's intent to its end, including server stop/start steps.",
+			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600},
+		}, []string{"type"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "operations_in_flight",
+			Help: "Operations currently in flight, by type.",
+		}, []string{"type"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "cloud_api_calls_total",
+			Help: "SDRS and ECS API calls, by SDK operation.",
+		}, []string{"operation"}),
+		callErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "cloud_api_errors_total",
+			Help: "SDRS and ECS API calls that failed, by SDK operation and error code.",
+		}, []string{"operation", "code"}),
+		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "cloud_api_call_duration_seconds",
+			Help:    "Latency of SDRS and ECS API calls, including rate-limit waits.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+		activeSite: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "active_site",
+			Help: "1 for the site (source or target) that serves production now, per ProtectionGroup.",
+		}, []string{"namespace", "name", "site"}),
+		current: map[string]string{},
+	}
+}
+
+// ObserveCall counts one cloud API call; it matches sdrs.CallObserver.
+func (r *Recorder) ObserveCall(op string, err error, d time.Duration) {
+	r.calls.WithLabelValues(op).Inc()
+	r.callTime.WithLabelValues(op).Observe(d.Seconds())
+	if err != nil {
+		code := sdrs.ErrorCode(err)
+		if code == "" {
+			code = "unknown"
+		}
+		r.callErrors.WithLabelValues(op, code).Inc()
+	}
+}
+
+// OperationFinished counts a finished operation and its duration.
+func (r *Recorder) OperationFinished(opType, result string, d time.Duration) {
+	r.operations.WithLabelValues(opType, result).Inc()
+	r.duration.WithLabelValues(opType).Observe(d.Seconds())
+}
+
+// SetInFlight records which operation, if any, a group has in flight. The
+// gauge is derived from this map so that it stays right across reconciles
+// that see the same operation many times.
+func (r *Recorder) SetInFlight(group, opType string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev, had := r.current[group]
+	if had && prev == opType {
+		return
+	}
+	if had {
+		r.inFlight.WithLabelValues(prev).Dec()
+		delete(r.current, group)
+	}
+	if opType != "" {
+		r.current[group] = opType
+		r.inFlight.WithLabelValues(opType).Inc()
+	}
+}
+
+// SetActiveSite publishes the active site of a group ("" removes it).
+func (r *Recorder) SetActiveSite(namespace, name, site string) {
+	for _, s := range []string{"source", "target"} {
+		if site == "" {
+			r.activeSite.DeleteLabelValues(namespace, name, s)
+			continue
+		}
+		v := 0.0
+		if s == site {
+			v = 1
+		}
+		r.activeSite.WithLabelValues(namespace, name, s).Set(v)
+	}
+}

@@ -37,6 +37,11 @@ type clientConfig struct {
 	timeout     time.Duration
 	credentials credentials
 	now         func() time.Time // for Retry-After dates; time.Now when nil
+
+	// Test hooks: a transport replacing the TLS-configured one, and a
+	// smaller body limit.
+	baseTransport http.RoundTripper
+	maxBody       int64
 }
 
 // Error strings.
@@ -54,11 +59,22 @@ const (
 // lacks while spec.endpoint points SDRS elsewhere) does not fail the build:
 // the ECS methods return it, and SDRS keeps working.
 func buildClient(cfg clientConfig, limiter *rate.Limiter, observe CallObserver) (*sdkClient, error) {
-	transport, err := newTransport(cfg.caBundle, cfg.insecure)
-	if err != nil {
-		return nil, err
+	var (
+		base    = cfg.baseTransport
+		closeFn = func() {}
+	)
+	if base == nil {
+		t, err := newTransport(cfg.caBundle, cfg.insecure)
+		if err != nil {
+			return nil, err
+		}
+		base, closeFn = t, t.CloseIdleConnections
 	}
-	rt := limitedTransport{base: transport, max: maxResponseBody}
+	limit := cfg.maxBody
+	if limit <= 0 {
+		limit = maxResponseBody
+	}
+	rt := limitedTransport{base: base, max: limit}
 	httpConfig := func() *config.HttpConfig {
 		// RoundTripper replaces the SDK's own transport, so the TLS
 		// settings live in newTransport; IgnoreSSLVerification is set
@@ -94,7 +110,7 @@ func buildClient(cfg clientConfig, limiter *rate.Limiter, observe CallObserver) 
 		sdrs:    sdrs.NewSdrsClient(hc),
 		limiter: limiter,
 		observe: observe,
-		close:   transport.CloseIdleConnections,
+		close:   closeFn,
 	}
 
 	ecsHC := ecs.EcsClientBuilder().WithHttpConfig(httpConfig()).WithErrorHandler(handler)

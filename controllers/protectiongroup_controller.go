@@ -121,7 +121,6 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	}
 	pg := s.pg
 	now := r.now()
-	prevReady := readyReason(s.base)
 	setPausedCondition(pg, now)
 	setProtectedCondition(pg, s.group, now)
 	setKstatusConditions(pg, o, s.converged, now)
@@ -135,7 +134,7 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	if s.finished != nil {
 		r.recordFinished(pg, s.finished)
 	}
-	if reason := readyReason(pg); reason != prevReady && s.finished == nil {
+	if reason := readyReason(pg); reason != s.initialReady && s.finished == nil {
 		r.event(pg, o.warning, reason, readyMessage(pg))
 	}
 
@@ -166,9 +165,13 @@ func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) e
 		return nil
 	}
 	patch := client.MergeFromWithOptions(s.base, client.MergeFromWithOptimisticLock{})
-	if err := r.Status().Patch(ctx, s.pg, patch); err != nil {
+	// Patch a copy: the client decodes the answer into the object it is
+	// given, which would swap the status pointers the phases hold.
+	written := s.pg.DeepCopy()
+	if err := r.Status().Patch(ctx, written, patch); err != nil {
 		return err
 	}
+	s.pg.ResourceVersion = written.ResourceVersion
 	s.base = s.pg.DeepCopy()
 	return nil
 }

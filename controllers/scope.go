@@ -22,6 +22,9 @@ type scope struct {
 	// converged is set when the group matches the spec and nothing is in
 	// flight; only then is Ready True.
 	converged bool
+	// initialReady is the Ready reason when the reconcile began; an Event
+	// is recorded when the reconcile ends with another.
+	initialReady string
 	// freshStep is the operation step whose intent this reconcile wrote;
 	// an SDRS step without a job ID that is not fresh may have reached
 	// SDRS already, so it is judged by the group's status first.
@@ -32,5 +35,5 @@ type scope struct {
 }
 
 func newScope(pg *drv1alpha1.ProtectionGroup) *scope {
-	return &scope{pg: pg, base: pg.DeepCopy()}
+	return &scope{pg: pg, base: pg.DeepCopy(), initialReady: readyReason(pg)}
 }

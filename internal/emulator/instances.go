@@ -111,7 +111,7 @@ func (e *Emulator) createInstance(c *call) error {
 	in := e.addInstance(g, spec)
 	j := e.newJob(jobKindSDRS, jobCreateInstance,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NativeServerID: in.drServer(g)},
-		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, ProductionFlavor: spec.flavor})
+		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, DRFlavors: map[string]string{in.ID: spec.flavor}})
 	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
@@ -254,11 +254,12 @@ func (e *Emulator) batchCreateInstances(c *call) error {
 	if err := e.checkNewInstances(g, specs); err != nil {
 		return err
 	}
-	params := JobParams{GroupID: g.ID}
+	params := JobParams{GroupID: g.ID, DRFlavors: map[string]string{}}
 	var subs []JobEntities
 	for _, s := range specs {
 		in := e.addInstance(g, s)
 		params.InstanceIDs = append(params.InstanceIDs, in.ID)
+		params.DRFlavors[in.ID] = s.flavor
 		subs = append(subs, JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NativeServerID: in.drServer(g)})
 	}
 	j := e.newJob(jobKindSDRS, jobBatchCreateInstances, JobEntities{ServerGroupID: g.ID}, params)
@@ -284,7 +285,7 @@ func (e *Emulator) endCreateInstances(j *Job, f *JobFault) *JobFault {
 			continue
 		}
 		prod := e.st.Servers[in.productionServer(g)]
-		name, osType, flavor := in.Name, osLinux, j.Params.ProductionFlavor
+		name, osType, flavor := in.Name, osLinux, j.Params.DRFlavors[in.ID]
 		if prod != nil {
 			name, osType = prod.Name, prod.OSType
 			if flavor == "" {

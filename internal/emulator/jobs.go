@@ -110,7 +110,9 @@ type JobParams struct {
 	ProductionFlavor string   `json:"production_flavor,omitempty"`
 	DRFlavor         string   `json:"dr_flavor,omitempty"`
 	NewSize          int      `json:"new_size,omitempty"`
-	Device           string   `json:"device,omitempty"`
+	// DRFlavors maps new instances to the flavor of their DR server.
+	DRFlavors map[string]string `json:"dr_flavors,omitempty"`
+	Device    string            `json:"device,omitempty"`
 	// ProductionAZ is where production ran when a planned failover started.
 	ProductionAZ string `json:"production_az,omitempty"`
 }

@@ -415,7 +415,8 @@ func translate(err error, tgt target) error {
 		}
 		// The SDK reports a body it could not decode as a
 		// ServiceResponseError with the (successful) status.
-		return &TransientError{StatusCode: sre.StatusCode, Message: sanitize(msgMalformedResponse + messageSeparator + sre.ErrorMessage)}
+		detail, _, _ := strings.Cut(sre.ErrorMessage, jsonContextMarker)
+		return &TransientError{StatusCode: sre.StatusCode, Message: sanitize(msgMalformedResponse + messageSeparator + detail)}
 	}
 	return fromTransport(err)
 }
@@ -545,6 +546,10 @@ func fromTransport(err error) error {
 	// anything unforeseen: retry with backoff rather than give up.
 	return &TransientError{Message: sanitize(err.Error()), Err: err}
 }
+
+// jsonContextMarker starts the part of a jsoniter error that quotes the
+// body; the quote adds nothing a person can act on.
+const jsonContextMarker = ", error found in"
 
 // sdkNullFieldPrefix starts the SDK's error for a nil required request
 // field (core/hc_http_client.go getFieldValueByName).

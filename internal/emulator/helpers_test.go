@@ -314,6 +314,21 @@ type rawRequest struct {
 // do signs and sends the request to the given base URL.
 func (e *env) do(base string, rr rawRequest) (int, http.Header, []byte) {
 	e.t.Helper()
+	req := signedRequest(e.t, base, rr)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data
+}
+
+// signedRequest builds an *http.Request signed with the SDK's signer the
+// way the SDK signs (User-Agent, X-Project-Id, X-Sdk-Date; Content-Type
+// unsigned).
+func signedRequest(t testing.TB, base string, rr rawRequest) *http.Request {
+	t.Helper()
 	if rr.ak == "" {
 		rr.ak = testAK
 	}
@@ -326,7 +341,10 @@ func (e *env) do(base string, rr rawRequest) (int, http.Header, []byte) {
 	if rr.date.IsZero() {
 		rr.date = time.Now()
 	}
-	u, _ := url.Parse(base)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := request.NewHttpRequestBuilder().WithEndpoint(base).WithMethod(rr.method).WithPath(rr.path).
 		AddHeaderParam("User-Agent", "huaweicloud-usdk-go/3.0").
 		AddHeaderParam("X-Project-Id", rr.project).
@@ -340,7 +358,7 @@ func (e *env) do(base string, rr rawRequest) (int, http.Header, []byte) {
 	}
 	headers, err := signer.Sign(b.Build(), rr.ak, rr.sk)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	target := base + rr.path
 	if len(rr.query) > 0 {
@@ -348,7 +366,7 @@ func (e *env) do(base string, rr rawRequest) (int, http.Header, []byte) {
 	}
 	req, err := http.NewRequest(rr.method, target, bytes.NewBufferString(rr.body))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	req.Host = u.Host
 	req.Header.Set("User-Agent", "huaweicloud-usdk-go/3.0")
@@ -360,13 +378,7 @@ func (e *env) do(base string, rr rawRequest) (int, http.Header, []byte) {
 	if rr.tamper != nil {
 		rr.tamper(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, data
+	return req
 }
 
 // errorCode extracts error.code from an error body.

@@ -173,6 +173,22 @@ func TestGroupActionPreconditions(t *testing.T) {
 		_, err := e.act(g.ID, actionFailover)
 		wantError(t, err, http.StatusBadRequest, codeGroupState)
 	})
+	t.Run("null action values are accepted", func(t *testing.T) {
+		e := e.sub(t)
+		// The SDK sends {"stop-server-group":null} when the pointer is nil.
+		g := e.seedOne(1)
+		ok(e.sdrs.StopProtectionGroup(&model.StopProtectionGroupRequest{ServerGroupId: g.ID,
+			Body: &model.StopProtectionGroupRequestBody{}})).must(t)
+		if s := e.group(g.ID).Status; s != statusStopping {
+			t.Fatalf("after a null stop: %s", s)
+		}
+		g2 := e.seedOne(1)
+		status, _, body := e.do(e.srv.URL, rawRequest{method: http.MethodPost,
+			path: "/v1/" + testProject + "/server-groups/" + g2.ID + "/action", body: `{"failover-server-group": null}`})
+		if status != http.StatusOK || e.group(g2.ID).Status != statusFailingOver {
+			t.Fatalf("null failover: %d %s", status, body)
+		}
+	})
 	t.Run("unknown group", func(t *testing.T) {
 		e := e.sub(t)
 		_, err := e.act("no-such-group", actionFailover)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,7 +30,9 @@ type options struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "sdrs-emulator:", err)
 		os.Exit(1)
 	}
@@ -65,7 +68,9 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
-func run(args []string) error {
+// run serves until ctx ends (SIGINT/SIGTERM in main), then shuts down
+// gracefully. Logs go to logOut.
+func run(ctx context.Context, args []string, logOut io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -74,7 +79,7 @@ func run(args []string) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	fresh := o.stateFile == ""
 	if !fresh {
@@ -121,8 +126,6 @@ func run(args []string) error {
 	for i, ln := range []net.Listener{sdrsLn, ecsLn} {
 		go func() { errc <- servers[i].Serve(ln) }()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

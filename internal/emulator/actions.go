@@ -137,7 +137,11 @@ func (e *Emulator) checkGroupAction(g *Group, action, station string) (groupActi
 		spec = failoverSpec
 	}
 	if !slices.Contains(spec.from, g.Status) {
-		return spec, badRequest(codeGroupState, "Operation not allowed for the protection group in the current state: %s is %s, %s needs one of %v", g.ID, g.Status, action, spec.from)
+		allowed := spec.from
+		if action == actionStart {
+			allowed = append(slices.Clone(startSpec.from), reprotectSpec.from...)
+		}
+		return spec, badRequest(codeGroupState, "Operation not allowed for the protection group in the current state: %s is %s, %s needs one of %v", g.ID, g.Status, action, allowed)
 	}
 	if busy := e.st.groupBusy(g); busy != "" {
 		return spec, badRequest(codeGroupState, "Operation not allowed for the protection group in the current state: %s", busy)

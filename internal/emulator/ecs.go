@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -132,7 +133,11 @@ func ecsBadRequest(format string, args ...any) *apiError {
 func (e *Emulator) serverAction(c *call) error {
 	var b serverActionBody
 	if err := decodeJSON(c.body, &b); err != nil {
-		return ecsBadRequest("%s", err.(*apiError).Message)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return ecsBadRequest("%s", ae.Message)
+		}
+		return err
 	}
 	var list *[]serverID
 	jobType, subType, task := "", "", ""

@@ -13,7 +13,6 @@ const (
 	codeInvalidDomain       = "SDRS.0205"
 	codeInvalidAction       = "SDRS.0206"
 	codeInstanceNotFound    = "SDRS.0208"
-	codeIncorrectStatus     = "SDRS.0209"
 	codeInvalidDisk         = "SDRS.0211"
 	codeReplicationStatus   = "SDRS.0214"
 	codeInvalidIP           = "SDRS.0219"

@@ -200,8 +200,8 @@ func TestTags(t *testing.T) {
 	}
 
 	byTags := ok(e.sdrs.ListProtectedInstancesByTags(&model.ListProtectedInstancesByTagsRequest{Body: &model.ListProtectedInstancesByTagsRequestBody{
-		Action: model.GetListProtectedInstancesByTagsRequestBodyActionEnum().FILTER,
-		Tags:   &[]model.TagParams{{Key: "env", Values: []string{"prod", "test"}}},
+		Action:  model.GetListProtectedInstancesByTagsRequestBodyActionEnum().FILTER,
+		Tags:    &[]model.TagParams{{Key: "env", Values: []string{"prod", "test"}}},
 		NotTags: &[]model.TagParams{{Key: "team", Values: []string{}}},
 		Limit:   ptr("10"), Offset: ptr("0"),
 	}})).must(t)

@@ -132,6 +132,12 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Fatalf("new group fields: %+v", g)
 	}
 
+	renamed := ok(e.sdrs.UpdateProtectionGroupName(&model.UpdateProtectionGroupNameRequest{ServerGroupId: gid,
+		Body: &model.UpdateProtectionGroupNameRequestBody{ServerGroup: &model.UpdateProtectionGroupNameRequestParams{Name: "lifecycle-2"}}})).must(t)
+	if renamed.ServerGroup.Name != "lifecycle-2" || e.group(gid).Name != "lifecycle-2" {
+		t.Fatalf("rename: %+v", renamed.ServerGroup)
+	}
+
 	// Add an instance: the DR server appears in the target AZ, stopped.
 	prodID, volID := e.newServer("web-1", DefaultSourceAZ)
 	piResp := ok(e.sdrs.CreateProtectedInstance(&model.CreateProtectedInstanceRequest{

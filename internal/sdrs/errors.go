@@ -471,7 +471,8 @@ func classify(status int, code string) codeRule {
 		return codeRule{kind: kindTransient}
 	case status >= 500:
 		return codeRule{kind: kindTransient}
-	case status >= 400:
+	case status >= 300:
+		// Other 4xx, and redirects (a misconfigured endpoint).
 		return codeRule{kind: kindInvalid}
 	}
 	return codeRule{kind: kindTransient}

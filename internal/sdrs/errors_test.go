@@ -318,6 +318,18 @@ func TestTranslate(t *testing.T) {
 			want:   &PreconditionError{Code: "SDRS.1002"},
 			kind:   "Precondition", code: "SDRS.1002",
 		},
+		"Redirect": {
+			reason: "A redirect (http to https, say) is a misconfigured endpoint, not an outage.",
+			err:    httpErr(301, "", "endpoint redirects"),
+			want:   &InvalidRequestError{Message: "endpoint redirects"},
+			kind:   "InvalidRequest",
+		},
+		"Informational1xx": {
+			reason: "A stray 1xx final answer is transient.",
+			err:    httpErr(103, "", "early hints"),
+			want:   &TransientError{Message: "early hints", StatusCode: 103},
+			kind:   "Transient",
+		},
 		"Unforeseen": {
 			reason: "Anything unforeseen is retried with backoff rather than given up on.",
 			err:    errors.New("something odd"),

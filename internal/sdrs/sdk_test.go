@@ -118,6 +118,10 @@ func TestGetProtectionGroupOddAnswers(t *testing.T) {
 			reason: "A gateway error page is transient.",
 			status: 502, body: `<html>Bad Gateway</html>`, kind: "Transient",
 		},
+		"RedirectToHTTPS": {
+			reason: "An endpoint that redirects is misconfigured; the redirect is not followed.",
+			status: 301, body: ``, kind: "InvalidRequest",
+		},
 		"Unauthorized": {
 			reason: "401 from the gateway is Unauthorized.",
 			status: 401, body: `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"f00"}`, kind: "Unauthorized",

@@ -40,6 +40,7 @@ const (
 	headerRetryAfter = "Retry-After"
 	errHTTPFmt       = "HTTP %d %s: %s"
 	errNoCAFmt       = "spec.caBundle holds no PEM certificate"
+	errRedirectFmt   = "endpoint redirects to %q; set the endpoint to the final URL"
 )
 
 var errResponseTooLarge = errors.New("response body exceeds the size limit")
@@ -73,8 +74,16 @@ func (h errorHandler) HandleError(_ *request.DefaultHttpRequest, resp *response.
 		return &httpError{message: msgMalformedResponse}
 	}
 	r := resp.Response
-	if r.StatusCode < 400 {
+	if r.StatusCode >= 200 && r.StatusCode < 300 {
 		return nil
+	}
+	if r.StatusCode >= 300 && r.StatusCode < 400 {
+		// Redirects are not followed (the SDK's default): an endpoint
+		// that redirects, typically http to https, is misconfigured.
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return &httpError{status: r.StatusCode, message: fmt.Sprintf(errRedirectFmt, r.Header.Get("Location"))}
 	}
 	var body []byte
 	if r.Body != nil {

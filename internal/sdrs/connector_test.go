@@ -76,12 +76,12 @@ func TestConnectSecretErrors(t *testing.T) {
 			want:   &SecretError{Namespace: "sdrs-system", Name: "creds", NotFound: true},
 		},
 		"AccessKeyMissing": {
-			reason: "A missing key names the key.",
+			reason:  "A missing key names the key.",
 			objects: []client.Object{secret(map[string]string{SecretKeySecretKey: testSK})},
 			want:    &SecretError{Namespace: "sdrs-system", Name: "creds", Key: SecretKeyAccessKey},
 		},
 		"SecretKeyBlank": {
-			reason: "A key holding only blanks is missing; empty keys would make the SDK fetch metadata credentials.",
+			reason:  "A key holding only blanks is missing; empty keys would make the SDK fetch metadata credentials.",
 			objects: []client.Object{secret(map[string]string{SecretKeyAccessKey: testAK, SecretKeySecretKey: " \n"})},
 			want:    &SecretError{Namespace: "sdrs-system", Name: "creds", Key: SecretKeySecretKey},
 		},

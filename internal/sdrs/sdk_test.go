@@ -847,4 +847,3 @@ func TestMorePages(t *testing.T) {
 		})
 	}
 }
-

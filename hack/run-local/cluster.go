@@ -77,13 +77,10 @@ func waitGroupsReady(ctx context.Context, cl client.Client, groups []*unstructur
 }
 
 // readyNow is what `kubectl wait --for=condition=Ready` checks: the Ready
-// condition is True and neither status.observedGeneration nor the
-// condition's own observedGeneration is older than the object, so a Ready
-// left over from before a spec change does not count.
+// condition is True, and its observedGeneration (or, without one,
+// status.observedGeneration) is not older than the object, so a Ready left
+// over from before a spec change does not count.
 func readyNow(o *unstructured.Unstructured) (bool, string) {
-	if gen, ok, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration"); ok && gen < o.GetGeneration() {
-		return false, "generation not observed yet"
-	}
 	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
 	for _, c := range conds {
 		m, _ := c.(map[string]any)
@@ -92,7 +89,11 @@ func readyNow(o *unstructured.Unstructured) (bool, string) {
 		}
 		status, _ := m["status"].(string)
 		reason, _ := m["reason"].(string)
-		if gen, ok := m["observedGeneration"].(int64); ok && gen < o.GetGeneration() {
+		gen, found, _ := unstructured.NestedInt64(m, "observedGeneration")
+		if !found {
+			gen, found, _ = unstructured.NestedInt64(o.Object, "status", "observedGeneration")
+		}
+		if found && gen < o.GetGeneration() {
 			return false, "Ready is for an older generation"
 		}
 		if status == "True" {

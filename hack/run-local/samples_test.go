@@ -1,0 +1,57 @@
+package main
+
+import (
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// TestSamplesMatchDemoGroups keeps config/samples and the seeded demo groups
+// in step: every sample ProtectionGroup adopts one demo group and every demo
+// group is adopted, so run-local never applies a placeholder ID.
+func TestSamplesMatchDemoGroups(t *testing.T) {
+	s, err := loadSamples("../../config/samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.providerSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.secretNamespace == "" || p.secretName == "" || p.projectID == "" {
+		t.Errorf("provider settings incomplete: %+v", p)
+	}
+	ids := map[string]string{}
+	var want []string
+	for name := range demoGroups {
+		ids[name] = "id-" + name
+		want = append(want, name+"=id-"+name)
+	}
+	groups, err := s.withGroupIDs(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range groups {
+		id, _, _ := unstructured.NestedString(g.Object, "spec", "protectionGroupID")
+		got = append(got, g.GetName()+"="+id)
+		if g.GetNamespace() != samplesNamespace {
+			t.Errorf("%s: want namespace %s, got %q", g.GetName(), samplesNamespace, g.GetNamespace())
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sample ProtectionGroup -> demo group ID: -want, +got:\n%s", diff)
+	}
+
+	pc := s.withEndpoints("http://127.0.0.1:1", "http://127.0.0.1:2")
+	if ep, _, _ := unstructured.NestedString(pc.Object, "spec", "endpoint"); ep != "http://127.0.0.1:1" {
+		t.Errorf("endpoint not substituted: %q", ep)
+	}
+	if ep, _, _ := unstructured.NestedString(s.providerConfig.Object, "spec", "endpoint"); ep != "http://127.0.0.1:8780" {
+		t.Errorf("withEndpoints must not change the loaded sample, got %q", ep)
+	}
+}

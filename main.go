@@ -61,6 +61,7 @@ func main() {
 		renewDeadline    time.Duration
 		retryPeriod      time.Duration
 		watchNamespace   string
+		stalledRecheck   time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -72,6 +73,7 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 16, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
 	flag.Float64Var(&kubeQPS, "kube-api-qps", 50, "Queries per second to the Kubernetes API.")
 	flag.IntVar(&kubeBurst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API.")
+	flag.DurationVar(&stalledRecheck, "stalled-recheck-interval", 2*time.Minute, "How often a Stalled ProtectionGroup is looked at again (a down site coming back, a fixed group).")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -117,11 +119,12 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controllers.ProtectionGroupReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Connector: connector,
-		Recorder:  mgr.GetEventRecorder("sdrs-operator"),
-		Metrics:   recorder,
+		Client:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
+		Connector:      connector,
+		Recorder:       mgr.GetEventRecorder("sdrs-operator"),
+		Metrics:        recorder,
+		StalledRecheck: stalledRecheck,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroup")
 		os.Exit(1)

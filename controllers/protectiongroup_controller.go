@@ -48,6 +48,9 @@ type ProtectionGroupReconciler struct {
 	Clock func() time.Time
 	// Poll schedules job polling; nil means the default schedule.
 	Poll *PollSchedule
+	// StalledRecheck caps how long a Stalled group waits before it is
+	// looked at again; 0 means the default (2 minutes).
+	StalledRecheck time.Duration
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
@@ -116,6 +119,9 @@ func (r *ProtectionGroupReconciler) runPhases(ctx context.Context, s *scope, pha
 // transition, the requeue, and one status patch.
 func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ ctrl.Result, err error) (ctrl.Result, error) {
 	o := classify(err)
+	if o.stalled && r.StalledRecheck > 0 && o.requeue > r.StalledRecheck {
+		o.requeue = r.StalledRecheck
+	}
 	if o.silent {
 		return ctrl.Result{RequeueAfter: o.requeue}, nil
 	}

@@ -53,14 +53,14 @@ func (e *pausedError) Error() string {
 
 // startOperation records a new operation's intent in status and writes it
 // before any cloud call. The object is first read fresh from the API server:
-// if another writer (an older leader, a stale cache) recorded something
-// since, the write fails on the resourceVersion and nothing is issued.
+// if anyone wrote it since our copy (another leader, or our copy came from
+// a stale cache), nothing is issued and the reconcile starts over.
 func (r *ProtectionGroupReconciler) startOperation(ctx context.Context, s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) (*drv1alpha1.Operation, error) {
 	fresh := &drv1alpha1.ProtectionGroup{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.pg), fresh); err != nil {
 		return nil, fmt.Errorf("cannot read ProtectionGroup before acting: %w", err)
 	}
-	if fresh.ResourceVersion != s.pg.ResourceVersion || fresh.Status.CurrentOperation != nil {
+	if fresh.ResourceVersion != s.pg.ResourceVersion {
 		// Our copy is stale: look again with the newest one.
 		return nil, apierrors.NewConflict(drv1alpha1.GroupVersion.WithResource("protectiongroups").GroupResource(),
 			s.pg.Name, errors.New("the object changed since it was read; not acting on a stale copy"))

@@ -129,7 +129,8 @@ func startManager() {
 		panic(err)
 	}
 	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
+		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
+		StalledRecheck: 2 * time.Second}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,7 +12,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bin=${LOCALBIN:-$root/bin}
 # Build beside the old binary and rename over it: a run-local that is still
-# running keeps its file, and nobody ever executes a half-written one.
-go build -o "$bin/.run-local.$$" ./hack/run-local
+# running keeps its file, and nobody ever executes a half-written one. The
+# flags are the Dockerfile's, so the dependencies compiled for bin/manager
+# are reused from the build cache.
+CGO_ENABLED=0 go build -trimpath -o "$bin/.run-local.$$" ./hack/run-local
 mv -f "$bin/.run-local.$$" "$bin/run-local"
 exec "$bin/run-local" --bin-dir "$bin" "$@"

@@ -369,6 +369,16 @@ var codeTable = map[string]codeRule{
 	"ECS.0114": {kind: kindNotFound, resource: ResourceServer}, // server does not exist
 }
 
+// targetCodes refine codeTable for one kind of addressed resource.
+var targetCodes = map[string]map[string]codeRule{
+	ResourceJob: {
+		// ShowJobStatus has one parameter, the job ID, so "invalid
+		// parameters" there means an unknown job (the service's answer
+		// is undocumented; the emulator sends this).
+		"SDRS.0201": {kind: kindNotFound, resource: ResourceJob},
+	},
+}
+
 // codePrefixes catch families of codes not listed one by one.
 var codePrefixes = []struct {
 	prefix string
@@ -443,12 +453,15 @@ func asServiceResponseError(err error) (*sdkerr.ServiceResponseError, bool) {
 }
 
 // classify decides what an HTTP error answer means.
-func classify(status int, code string) codeRule {
+func classify(status int, code, resource string) codeRule {
 	if status == http.StatusTooManyRequests {
 		return codeRule{kind: kindThrottled}
 	}
 	if code != "" {
 		up := strings.ToUpper(code)
+		if r, ok := targetCodes[resource][up]; ok {
+			return r
+		}
 		if r, ok := codeTable[up]; ok {
 			return r
 		}
@@ -480,7 +493,7 @@ func classify(status int, code string) codeRule {
 
 func fromHTTP(status int, code, message string, retryAfter time.Duration, tgt target) error {
 	msg := sanitize(message)
-	r := classify(status, code)
+	r := classify(status, code, tgt.resource)
 	switch r.kind {
 	case kindNotFound:
 		if r.resource != "" && tgt.resource != "" && r.resource != tgt.resource {

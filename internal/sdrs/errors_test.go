@@ -139,6 +139,13 @@ func TestTranslate(t *testing.T) {
 			want:   &NotFoundError{Resource: ResourceJob, ID: "j1"},
 			kind:   "NotFound",
 		},
+		"UnknownSDRSJob0201": {
+			reason: "ShowJobStatus has one parameter, so SDRS.0201 there is an unknown job.",
+			err:    httpErr(400, "SDRS.0201", "job j1 not found"),
+			tgt:    jobTarget,
+			want:   &NotFoundError{Resource: ResourceJob, ID: "j1", Code: "SDRS.0201"},
+			kind:   "NotFound", code: "SDRS.0201",
+		},
 		"GatewayAPINotFound": {
 			reason: "APIGW.0101 (404) means a wrong endpoint, never that the group is gone.",
 			err:    httpErr(404, "APIGW.0101", "The API does not exist or has not been published"),

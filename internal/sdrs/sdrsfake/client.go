@@ -213,6 +213,8 @@ func (f *Fake) StartPlannedFailover(ctx context.Context, id string, to sdrs.Site
 	}
 	return f.transitionLocked(g, sdrs.StatusReversing, JobTypeReverse, sdrs.StatusErrorReversing, func() {
 		f.setGroupLocked(g, sdrs.StatusProtected, to)
+		// The new production servers stay stopped until started.
+		f.powerOffLocked(g, to)
 	}), nil
 }
 
@@ -230,8 +232,11 @@ func (f *Fake) StartFailover(ctx context.Context, id string) (string, error) {
 		return "", wrongState(g, "fail over")
 	}
 	return f.transitionLocked(g, sdrs.StatusFailingOver, JobTypeFailover, sdrs.StatusErrorFailingOver, func() {
-		// The DR site becomes production; replication stops until
-		// reprotect.
+		// The old production servers are forcibly stopped, the new
+		// ones left stopped; the DR site becomes production; replication
+		// stops until reprotect.
+		f.powerOffLocked(g, sdrs.SiteSource)
+		f.powerOffLocked(g, sdrs.SiteTarget)
 		f.setGroupLocked(g, sdrs.StatusFailedOver, drSite(g.PriorityStation))
 		g.ProtectedStatus, g.ReplicationStatus = protectedStopped, sdrs.ReplicationActiveStopped
 	}), nil
@@ -283,6 +288,19 @@ func (f *Fake) requireStoppedLocked(g *sdrs.ProtectionGroup, site sdrs.Site, cod
 		}
 	}
 	return nil
+}
+
+// powerOffLocked stops the group's known servers at site.
+func (f *Fake) powerOffLocked(g *sdrs.ProtectionGroup, site sdrs.Site) {
+	for _, pi := range f.instancesLocked(g.ID) {
+		id := pi.SourceServerID
+		if site == sdrs.SiteTarget {
+			id = pi.TargetServerID
+		}
+		if s, ok := f.servers[id]; ok {
+			s.Status = sdrs.PowerShutoff
+		}
+	}
 }
 
 func drSite(production sdrs.Site) sdrs.Site {

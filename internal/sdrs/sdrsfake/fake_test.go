@@ -115,6 +115,10 @@ func TestFailoverThenReprotect(t *testing.T) {
 	if _, err := f.StartPlannedFailover(ctx, "g1", sdrs.SiteSource); err == nil {
 		t.Error("reverse from failed-over must be refused: reprotect first")
 	}
+	if s, _ := f.Server("src"); s.Status != sdrs.PowerShutoff {
+		t.Errorf("failover forcibly stops the old production servers; src = %s", s.Status)
+	}
+	f.AddServer(sdrs.Server{ID: "src", Status: sdrs.PowerActive}) // someone starts it again
 
 	// Reprotect needs the DR-site servers (now the old production) stopped.
 	if _, err := f.StartProtection(ctx, "g1"); err == nil {

@@ -470,3 +470,31 @@ func TestParseErrorBody(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryTableCode checks that every code in the table reaches the kind
+// the table gives it, whatever 4xx/5xx status carries it (429 aside).
+func TestEveryTableCode(t *testing.T) {
+	names := map[kind]string{
+		kindNotFound: "NotFound", kindThrottled: "Throttled", kindPrecondition: "Precondition",
+		kindUnauthorized: "Unauthorized", kindTransient: "Transient", kindInvalid: "InvalidRequest",
+	}
+	for code, rule := range codeTable {
+		for _, status := range []int{400, 404, 500} {
+			t.Run(fmt.Sprintf("%s/%d", code, status), func(t *testing.T) {
+				got := translate(httpErr(status, code, "m"), target{resource: rule.resource, id: "x"})
+				if diff := cmp.Diff([]string{names[rule.kind]}, kinds(got)); diff != "" {
+					t.Errorf("translate(%d %s) = %v: -want, +got:\n%s", status, code, got, diff)
+				}
+				if ErrorCode(got) != code {
+					t.Errorf("ErrorCode = %q, want %q", ErrorCode(got), code)
+				}
+			})
+		}
+	}
+	for _, p := range codePrefixes {
+		code := p.prefix + "05" // APIGW.0305, IAM.05: not in codeTable
+		if got := translate(httpErr(400, code, "m"), target{}); len(kinds(got)) != 1 || kinds(got)[0] != names[p.kind] {
+			t.Errorf("prefix %s: %s -> %v", p.prefix, code, kinds(got))
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sdrs/v1/model"
+	"golang.org/x/time/rate"
 )
 
 // docGroup is the protection group example of sdrs-api.md section 5, nulls
@@ -845,5 +846,41 @@ func TestMorePages(t *testing.T) {
 				t.Errorf("morePages = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	f, srv := newFakeCloud(t)
+	f.answer(http.MethodGet, path("/server-groups/"+groupID), 200, docGroup)
+	f.answer(http.MethodGet, path("/jobs/j1"), 200, docJob)
+	f.answer(http.MethodGet, path("/cloudservers/s1"), 404, `{"itemNotFound":{"message":"gone","code":404}}`)
+	c := newTestClient(t, srv.URL)
+	c.limiter = rate.NewLimiter(rate.Inf, 0)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		calls int
+	)
+	c.observe = func(string, error, time.Duration) { mu.Lock(); calls++; mu.Unlock() }
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 10; k++ {
+				if _, err := c.GetProtectionGroup(context.Background(), groupID); err != nil {
+					t.Error(err)
+				}
+				if _, err := c.GetJob(context.Background(), "j1"); err != nil {
+					t.Error(err)
+				}
+				if _, err := c.GetServer(context.Background(), "s1"); !IsNotFound(err) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if calls != 8*10*3 {
+		t.Errorf("observed %d calls, want %d", calls, 8*10*3)
 	}
 }

@@ -225,7 +225,15 @@ func (b *limitedBody) Close() error { return b.rc.Close() }
 // system roots plus spec.caBundle, or no verification at all when
 // spec.insecureSkipTLSVerify is set.
 func newTransport(caBundle []byte, insecure bool) (*http.Transport, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Start from the standard transport (proxy from the environment,
+	// dial and idle timeouts), unless something replaced it with another
+	// type, e.g. instrumentation.
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}
+	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(caBundle) > 0 {
 		pool, err := x509.SystemCertPool()

@@ -81,6 +81,7 @@ type ProviderConfigReference struct {
 }
 
 // GroupParameters describe an SDRS protection group the operator creates.
+// +kubebuilder:validation:XValidation:rule="self.sourceAvailabilityZone != self.targetAvailabilityZone",message="sourceAvailabilityZone and targetAvailabilityZone must differ: SDRS replicates from one availability zone to another"
 type GroupParameters struct {
 	// Name of the SDRS protection group: letters, digits, '.', '_' and '-'.
 	// +required
@@ -89,10 +90,11 @@ type GroupParameters struct {
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._-]+$`
 	Name string `json:"name"`
 
-	// Description of the group, without '<' or '>'.
+	// Description of the group: at most 64 bytes in UTF-8, without '<' or '>'.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[^<>]*$`
+	// +kubebuilder:validation:XValidation:rule="size(bytes(self)) <= 64",message="description must be at most 64 bytes in UTF-8: SDRS counts bytes, not characters"
 	Description string `json:"description,omitempty"`
 
 	// SourceAvailabilityZone is the production availability zone at creation.
@@ -123,7 +125,7 @@ type GroupParameters struct {
 // ProtectionGroupSpec declares which site of an SDRS protection group should
 // be active and how the operator may get it there.
 // +kubebuilder:validation:XValidation:rule="has(self.protectionGroupID) != has(self.forProvider)",message="set exactly one of protectionGroupID (adopt an existing SDRS group) or forProvider (create one)"
-// +kubebuilder:validation:XValidation:rule="!(self.failoverMode in ['Forced', 'Auto']) || self.allowDataLoss",message="failoverMode Forced and Auto may lose data written since the last replication (up to the RPO): set allowDataLoss: true to accept that"
+// +kubebuilder:validation:XValidation:rule="!(self.failoverMode in ['Forced', 'Auto']) || (has(self.allowDataLoss) && self.allowDataLoss)",message="failoverMode Forced and Auto may lose data written since the last replication (up to the RPO): set allowDataLoss: true to accept that"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.protectionGroupID) || (has(self.protectionGroupID) && self.protectionGroupID == oldSelf.protectionGroupID)",message="protectionGroupID is immutable once set: create a new ProtectionGroup to manage another SDRS group"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.forProvider) || (has(self.forProvider) && self.forProvider == oldSelf.forProvider)",message="forProvider is immutable: SDRS cannot change a group's zones, domain or VPC; create a new ProtectionGroup instead"
 type ProtectionGroupSpec struct {

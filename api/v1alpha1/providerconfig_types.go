@@ -63,14 +63,14 @@ type ProviderConfigSpec struct {
 	// or the local emulator. Empty means the SDK's regional endpoint.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s]*)?$')`,message="endpoint must be an http:// or https:// URL with a host and no spaces, for example https://sdrs.cn-north-4.myhuaweicloud.com"
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// ECSEndpoint overrides the ECS endpoint used to stop and start servers.
 	// Empty means the SDK's regional endpoint.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s]*)?$')`,message="ecsEndpoint must be an http:// or https:// URL with a host and no spaces, for example https://ecs.cn-north-4.myhuaweicloud.com"
 	ECSEndpoint string `json:"ecsEndpoint,omitempty"`
 
 	// CredentialsSecretRef names the Secret with the AK/SK.
@@ -93,9 +93,11 @@ type ProviderConfigSpec struct {
 	RateLimit RateLimit `json:"rateLimit,omitempty"`
 
 	// SyncInterval is how often an idle ProtectionGroup is read from SDRS
-	// to notice changes made outside the operator.
+	// to notice changes made outside the operator: a Go duration of at
+	// least 1s, such as 30s, 5m or 1h.
 	// +optional
 	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s')",message="syncInterval must be a duration of at least 1s written like 30s, 5m or 1h30m (units ns, us, ms, s, m, h)"
 	SyncInterval metav1.Duration `json:"syncInterval,omitempty"`
 }
 

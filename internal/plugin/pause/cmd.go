@@ -1,0 +1,48 @@
+package pause
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+)
+
+// NewPauseCmd returns the pause verb.
+func NewPauseCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
+	return newCmd(newEnv, true, &cobra.Command{
+		Use:   "pause PG... | -l SELECTOR | --all",
+		Short: "Stop the operator from starting new SDRS actions on the groups",
+		Long: `Set the dr.sdrs.io/paused annotation to "true". The operator starts no new SDRS
+action while it is set; a job already in flight is still followed to its end.
+With --wait, waits until the operator reports Paused=True.`,
+		Example: `  kubectl sdrs pause app1
+  kubectl sdrs pause --all -A`,
+	})
+}
+
+// NewResumeCmd returns the resume verb.
+func NewResumeCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
+	return newCmd(newEnv, false, &cobra.Command{
+		Use:   "resume PG... | -l SELECTOR | --all",
+		Short: "Let the operator act on the groups again",
+		Long: `Remove the dr.sdrs.io/paused annotation. With --wait, waits until the operator
+reports Paused=False and the group is Ready.`,
+		Example: `  kubectl sdrs resume app1 --wait`,
+	})
+}
+
+func newCmd(newEnv func() (*cli.Env, error), paused bool, cmd *cobra.Command) *cobra.Command {
+	var mo cli.MutateOptions
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		mo.Names = args
+		if err := mo.Validate(); err != nil {
+			return err
+		}
+		env, err := newEnv()
+		if err != nil {
+			return err
+		}
+		return Run(cmd.Context(), env, mo, paused)
+	}
+	mo.AddFlags(cmd)
+	return cmd
+}

@@ -1,0 +1,31 @@
+// Package retry implements `kubectl sdrs retry`: ask the operator to try a
+// failed (Stalled) operation once more.
+package retry
+
+import (
+	"context"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/wait"
+)
+
+// Plan sets the retry annotation to token. The operator records the value
+// it acted on in status.lastHandledRetry, so each token retries once.
+func Plan(token string) cli.PlanFunc {
+	return func(pg *drv1alpha1.ProtectionGroup) (cli.Plan, error) {
+		var p cli.Plan
+		p.SetAnnotation(pg, drv1alpha1.RetryAnnotation, token, false)
+		return p, nil
+	}
+}
+
+// Run patches the selected groups and, with --wait, waits for the retried
+// operation's outcome (not the old failure).
+func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions) error {
+	if err := mo.Validate(); err != nil {
+		return err
+	}
+	token := cli.RetryToken(env)
+	return wait.Apply(ctx, env, mo, Plan(token), wait.Expect{RetryToken: token})
+}

@@ -1,0 +1,116 @@
+// Package status implements `kubectl sdrs status`: a table of groups with
+// what a DR runbook needs at a glance.
+package status
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+)
+
+// Options are the status flags.
+type Options struct {
+	cli.Selection
+	Output string
+}
+
+// Run prints the selected groups; with no names or selector, all groups
+// in the namespace, as kubectl get does.
+func Run(ctx context.Context, env *cli.Env, o Options) error {
+	if err := cli.ValidateOutput(o.Output); err != nil {
+		return err
+	}
+	if err := o.Validate(false); err != nil {
+		return err
+	}
+	pgs, err := cli.Select(ctx, env, o.Selection)
+	if err != nil {
+		return err
+	}
+	if o.Output != cli.OutputTable {
+		list := drv1alpha1.ProtectionGroupList{Items: pgs}
+		list.APIVersion, list.Kind = "v1", "List"
+		for i := range list.Items {
+			list.Items[i].APIVersion = drv1alpha1.GroupVersion.String()
+			list.Items[i].Kind = "ProtectionGroup"
+			list.Items[i].ManagedFields = nil // noise, as kubectl get hides it
+		}
+		return cli.PrintObject(env.Out, o.Output, &list)
+	}
+	if len(pgs) == 0 {
+		fmt.Fprintf(env.ErrOut, "No ProtectionGroups found %s.\n", o.Where(env))
+		return nil
+	}
+	return Render(env.Out, pgs, o.AllNamespaces)
+}
+
+// Render writes the status table.
+func Render(w io.Writer, pgs []drv1alpha1.ProtectionGroup, withNamespace bool) error {
+	t := cli.NewTable(w)
+	head := []string{"NAME", "DESIRED", "ACTIVE", "PRODUCTION", "DR", "REPLICATION", "OPERATION", "LAST", "READY"}
+	if withNamespace {
+		head = append([]string{"NAMESPACE"}, head...)
+	}
+	cli.Row(t, head...)
+	for i := range pgs {
+		row := columns(&pgs[i])
+		if withNamespace {
+			row = append([]string{pgs[i].Namespace}, row...)
+		}
+		cli.Row(t, row...)
+	}
+	return t.Flush()
+}
+
+func columns(pg *drv1alpha1.ProtectionGroup) []string {
+	st := pg.Status
+	var prod, dr string
+	if st.Sites != nil {
+		prod, dr = st.Sites.Production, st.Sites.DisasterRecovery
+	}
+	return []string{pg.Name, string(pg.Spec.DesiredActiveSite), string(st.ActiveSite), prod, dr,
+		replication(st.Replication), operation(st.CurrentOperation), last(st.LastOperation), ready(pg)}
+}
+
+func replication(r *drv1alpha1.ReplicationObservation) string {
+	if r == nil || r.Status == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s %d%%", r.Status, r.Progress)
+}
+
+func operation(op *drv1alpha1.Operation) string {
+	if op == nil {
+		return ""
+	}
+	if op.Step == "" {
+		return string(op.Type)
+	}
+	return fmt.Sprintf("%s/%s", op.Type, op.Step)
+}
+
+func last(op *drv1alpha1.Operation) string {
+	if op == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %s", op.Result, op.Type)
+}
+
+// ready shows Ready as status/reason and marks it stale when it was set for
+// an older generation: a stale True must not read as done.
+func ready(pg *drv1alpha1.ProtectionGroup) string {
+	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition)
+	if c == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s/%s", c.Status, c.Reason)
+	if c.ObservedGeneration != pg.Generation {
+		s += " (stale)"
+	}
+	return s
+}

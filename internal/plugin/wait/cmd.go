@@ -1,0 +1,44 @@
+package wait
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+)
+
+// NewCmd returns the wait verb.
+func NewCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
+	var (
+		sel     cli.Selection
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "wait PG... | -l SELECTOR | --all",
+		Short: "Wait until ProtectionGroups are Ready for their current generation",
+		Long: `Wait until the operator has observed each group's current generation and
+reports Ready=True for it, printing a line whenever the Ready reason or
+message or the current operation's step changes.
+
+Exits 0 when every group is Ready, 3 when --timeout passes first, and 4 when
+a group is Stalled for its current generation (a person must act; see the
+message, then fix the cause, change the spec or run "kubectl sdrs retry").`,
+		Example: `  kubectl sdrs wait app1
+  kubectl sdrs wait -l tier=db --timeout 45m`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sel.Names = args
+			if err := sel.Validate(true); err != nil {
+				return err
+			}
+			env, err := newEnv()
+			if err != nil {
+				return err
+			}
+			return Select(cmd.Context(), env, sel, Options{Timeout: timeout, AllNamespaces: sel.AllNamespaces})
+		},
+	}
+	sel.AddFlags(cmd.Flags(), true)
+	cmd.Flags().DurationVar(&timeout, "timeout", cli.DefaultTimeout, "how long to wait")
+	return cmd
+}

@@ -1,0 +1,189 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+)
+
+// DefaultInterval is how often the groups are read. The operator polls SDRS
+// every few seconds at best, so reading faster shows nothing new.
+const DefaultInterval = 2 * time.Second
+
+// Options configure Run.
+type Options struct {
+	Timeout  time.Duration
+	Interval time.Duration
+	Expect   Expect
+	// AllNamespaces puts the namespace in every line.
+	AllNamespaces bool
+}
+
+// tracker remembers what was last printed for one group, so that a line
+// appears only when something a person cares about changed.
+type tracker struct {
+	key  types.NamespacedName
+	last string
+	msg  string
+}
+
+// Run waits until every group is Done. It prints a progress line whenever
+// a group's Ready reason or message, or its current operation's step,
+// changes. It returns an error with exit code 4 when a group stalls (after
+// the others finished), 3 on timeout and 1 when a group disappears.
+func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Options) error {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	pending := make([]*tracker, 0, len(keys))
+	for _, k := range keys {
+		pending = append(pending, &tracker{key: k})
+	}
+	start := env.Now()
+	ticker := time.NewTicker(o.Interval)
+	defer ticker.Stop()
+	var failures []error
+	for {
+		next := pending[:0]
+		for _, t := range pending {
+			done, err := step(ctx, env, t, o, start)
+			if err != nil {
+				if ctx.Err() != nil {
+					next = append(next, t) // the deadline, not the group: report as a timeout
+					continue
+				}
+				failures = append(failures, err)
+				continue
+			}
+			if !done {
+				next = append(next, t)
+			}
+		}
+		pending = next
+		if len(pending) == 0 {
+			return failed(failures)
+		}
+		select {
+		case <-ctx.Done():
+			return timedOut(ctx, pending, failures, o)
+		case <-ticker.C:
+		}
+	}
+}
+
+// step reads one group and reports whether it is Done; a Failed group
+// returns its error.
+func step(ctx context.Context, env *cli.Env, t *tracker, o Options, start time.Time) (bool, error) {
+	var pg drv1alpha1.ProtectionGroup
+	if err := env.Client.Get(ctx, t.key, &pg); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("%s/%s was deleted while waiting", t.key.Namespace, t.key.Name)
+		}
+		// A flaky API server connection is not the group's fault: say so
+		// once and keep waiting until the timeout.
+		report(env, t, ref(t.key, o), fmt.Sprintf("cannot read: %v", err), start)
+		return false, nil
+	}
+	d := Decide(&pg, o.Expect)
+	r := cli.Ref(&pg, o.AllNamespaces)
+	line := d.Message
+	if op := operation(&pg); op != "" && d.State == Waiting {
+		line = op + "; " + line
+	}
+	switch d.State {
+	case Done:
+		fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
+		return true, nil
+	case Failed:
+		fmt.Fprintf(env.ErrOut, "%s %s: %s\n", elapsed(env, start), r, d.Message)
+		return false, cli.WithCode(cli.ExitStalled, fmt.Errorf("%s: %s", r, d.Message))
+	}
+	report(env, t, r, line, start)
+	return false, nil
+}
+
+func report(env *cli.Env, t *tracker, r, line string, start time.Time) {
+	t.msg = line
+	if line == t.last {
+		return
+	}
+	t.last = line
+	fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, line)
+}
+
+// operation words the operation in flight, e.g. "PlannedFailover
+// source->target step StopServers".
+func operation(pg *drv1alpha1.ProtectionGroup) string {
+	op := pg.Status.CurrentOperation
+	if op == nil {
+		return ""
+	}
+	s := string(op.Type)
+	if op.From != "" || op.To != "" {
+		s += fmt.Sprintf(" %s->%s", orDash(string(op.From)), orDash(string(op.To)))
+	}
+	if op.Step != "" {
+		s += " step " + string(op.Step)
+	}
+	return s
+}
+
+func failed(failures []error) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(failures))
+	for i, f := range failures {
+		msgs[i] = f.Error()
+	}
+	code := cli.ExitError
+	for _, f := range failures {
+		if cli.Code(f) == cli.ExitStalled {
+			code = cli.ExitStalled
+		}
+	}
+	return cli.WithCode(code, errors.New(strings.Join(msgs, "; ")))
+}
+
+func timedOut(ctx context.Context, pending []*tracker, failures []error, o Options) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx.Err() // interrupted (Ctrl-C): exit 1, nothing timed out
+	}
+	msgs := make([]string, 0, len(pending))
+	for _, t := range pending {
+		msgs = append(msgs, fmt.Sprintf("%s (%s)", ref(t.key, o), orDash(t.msg)))
+	}
+	err := cli.WithCode(cli.ExitTimeout, fmt.Errorf("timed out after %s waiting for %s", o.Timeout, strings.Join(msgs, ", ")))
+	if len(failures) > 0 {
+		// A stall is the more urgent news; the timeout is in the message.
+		return cli.WithCode(cli.ExitStalled, fmt.Errorf("%v; %v", failed(failures), err))
+	}
+	return err
+}
+
+func ref(k types.NamespacedName, o Options) string {
+	var pg drv1alpha1.ProtectionGroup
+	pg.Namespace, pg.Name = k.Namespace, k.Name
+	return cli.Ref(&pg, o.AllNamespaces)
+}
+
+func elapsed(env *cli.Env, start time.Time) string {
+	return fmt.Sprintf("[%s]", env.Now().Sub(start).Round(time.Second))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

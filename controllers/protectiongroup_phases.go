@@ -156,7 +156,14 @@ func (r *ProtectionGroupReconciler) checkSoleOwner(ctx context.Context, s *scope
 	if len(owners) < 2 {
 		return nil
 	}
+	// The one already managing the group (it recorded the group in its
+	// status) keeps it; among newcomers the oldest wins. Every reconcile
+	// sorts the same way, so exactly one owner acts.
 	sort.Slice(owners, func(i, j int) bool {
+		mi, mj := managing(&owners[i], id), managing(&owners[j], id)
+		if mi != mj {
+			return mi
+		}
 		ti, tj := owners[i].CreationTimestamp, owners[j].CreationTimestamp
 		if !ti.Equal(&tj) {
 			return ti.Before(&tj)
@@ -169,6 +176,10 @@ func (r *ProtectionGroupReconciler) checkSoleOwner(ctx context.Context, s *scope
 	return stalled(drv1alpha1.GroupConflictReason,
 		"SDRS group %s is already managed by ProtectionGroup %s/%s; two objects must not drive one group: delete this one or point it at another group",
 		id, owners[0].Namespace, owners[0].Name)
+}
+
+func managing(pg *drv1alpha1.ProtectionGroup, id string) bool {
+	return pg.Status.Group != nil && pg.Status.Group.ID == id && pg.Status.Group.Status != ""
 }
 
 // reconcileDelete applies the deletion policy. An operation in flight is

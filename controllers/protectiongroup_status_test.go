@@ -1,0 +1,147 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
+)
+
+var now = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+
+func TestSetObservationSwapsZones(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		at     sdrs.Site
+		want   drv1alpha1.SiteRoles
+	}{
+		"AtSource": {reason: "priority_station source: the source zone serves.", at: sdrs.SiteSource,
+			want: drv1alpha1.SiteRoles{Production: "az1", DisasterRecovery: "az2"}},
+		"AtTarget": {reason: "After a failover the zones swap roles.", at: sdrs.SiteTarget,
+			want: drv1alpha1.SiteRoles{Production: "az2", DisasterRecovery: "az1"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pg := &drv1alpha1.ProtectionGroup{}
+			setObservation(pg, &sdrs.ProtectionGroup{ID: "g", Status: "protected", PriorityStation: tc.at,
+				SourceAvailabilityZone: "az1", TargetAvailabilityZone: "az2", ReplicationStatus: "active", Progress: 100}, now)
+			if diff := cmp.Diff(tc.want, *pg.Status.Sites); diff != "" {
+				t.Errorf("\nReason: %s\nsites: -want, +got:\n%s", tc.reason, diff)
+			}
+			if pg.Status.ActiveSite != drv1alpha1.Site(tc.at) || pg.Status.Replication.Progress != 100 {
+				t.Errorf("\nReason: %s\nstatus: %+v", tc.reason, pg.Status)
+			}
+		})
+	}
+}
+
+func TestSetKstatusConditions(t *testing.T) {
+	type want struct{ ready, reconciling, stalled metav1.ConditionStatus }
+	cases := map[string]struct {
+		reason    string
+		outcome   outcome
+		converged bool
+		want      want
+		readyWhy  string
+	}{
+		"Converged": {reason: "Nothing to do: Ready, neither Reconciling nor Stalled.", converged: true,
+			want: want{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionFalse}, readyWhy: drv1alpha1.ReconciledReason},
+		"JobRunning": {reason: "A job in flight is progress, never Stalled.",
+			outcome: outcome{reason: drv1alpha1.FailoverInProgressReason, reconciling: true},
+			want:    want{metav1.ConditionFalse, metav1.ConditionTrue, metav1.ConditionFalse}, readyWhy: drv1alpha1.FailoverInProgressReason},
+		"JobFailed": {reason: "A failed job needs a person: Stalled, not Reconciling.",
+			outcome: outcome{reason: drv1alpha1.JobFailedReason, stalled: true},
+			want:    want{metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionTrue}, readyWhy: drv1alpha1.JobFailedReason},
+		"Paused": {reason: "Paused is neither progress nor failure.",
+			outcome: outcome{reason: drv1alpha1.ReconciliationPausedReason},
+			want:    want{metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionFalse}, readyWhy: drv1alpha1.ReconciliationPausedReason},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pg := &drv1alpha1.ProtectionGroup{ObjectMeta: metav1.ObjectMeta{Generation: 3}}
+			setKstatusConditions(pg, tc.outcome, tc.converged, now)
+			got := want{condStatus(pg, drv1alpha1.ReadyCondition), condStatus(pg, drv1alpha1.ReconcilingCondition), condStatus(pg, drv1alpha1.StalledCondition)}
+			if got != tc.want || readyReason(pg) != tc.readyWhy {
+				t.Errorf("\nReason: %s\nwant %+v (Ready %s), got %+v (Ready %s)", tc.reason, tc.want, tc.readyWhy, got, readyReason(pg))
+			}
+			for _, c := range pg.Status.Conditions {
+				if c.ObservedGeneration != 3 {
+					t.Errorf("%s carries observedGeneration %d, want 3", c.Type, c.ObservedGeneration)
+				}
+			}
+		})
+	}
+}
+
+func TestSetProtectedCondition(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		group  *sdrs.ProtectionGroup
+		want   metav1.Condition
+	}{
+		"Unread": {reason: "Before the first read protection is Unknown.",
+			want: metav1.Condition{Type: drv1alpha1.ProtectedCondition, Status: metav1.ConditionUnknown, Reason: drv1alpha1.ProtectionUnknownReason}},
+		"Replicating": {reason: "Protected and synchronised.",
+			group: &sdrs.ProtectionGroup{Status: "protected", ProtectedStatus: "started", ReplicationStatus: "active"},
+			want:  metav1.Condition{Type: drv1alpha1.ProtectedCondition, Status: metav1.ConditionTrue, Reason: drv1alpha1.ProtectionStartedReason}},
+		"Copying": {reason: "Protection started but not yet synchronised is not yet protection.",
+			group: &sdrs.ProtectionGroup{Status: "protected", ProtectedStatus: "started", ReplicationStatus: "copying", Progress: 40},
+			want:  metav1.Condition{Type: drv1alpha1.ProtectedCondition, Status: metav1.ConditionFalse, Reason: drv1alpha1.ReplicationCopyingReason}},
+		"FailedOver": {reason: "After a failover replication is stopped until re-protect.",
+			group: &sdrs.ProtectionGroup{Status: "failed-over", ProtectedStatus: "stopped", ReplicationStatus: "active-stopped"},
+			want:  metav1.Condition{Type: drv1alpha1.ProtectedCondition, Status: metav1.ConditionFalse, Reason: drv1alpha1.FailedOverReason}},
+		"Available": {reason: "An unprotected group is not protected.",
+			group: &sdrs.ProtectionGroup{Status: "available"},
+			want:  metav1.Condition{Type: drv1alpha1.ProtectedCondition, Status: metav1.ConditionFalse, Reason: drv1alpha1.ProtectionStoppedReason}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pg := &drv1alpha1.ProtectionGroup{}
+			setProtectedCondition(pg, tc.group, now)
+			got := pg.Status.Conditions[0]
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(metav1.Condition{}, "Message", "LastTransitionTime", "ObservedGeneration")); diff != "" {
+				t.Errorf("\nReason: %s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestLoginAdviceByOS(t *testing.T) {
+	for os, want := range map[string]string{"Linux": "key pair", "Windows": "Cloudbase-Init", "CoreOS": "initial password", "": "Windows"} {
+		if got := loginAdvice(os); !strings.Contains(got, want) {
+			t.Errorf("loginAdvice(%q) = %q, want it to mention %q", os, got, want)
+		}
+	}
+}
+
+func TestNeedsInstanceRefresh(t *testing.T) {
+	g := &sdrs.ProtectionGroup{PriorityStation: sdrs.SiteTarget, ProtectedInstanceCount: 1}
+	pg := &drv1alpha1.ProtectionGroup{}
+	if !needsInstanceRefresh(pg, g) {
+		t.Error("no instances recorded yet: refresh")
+	}
+	pg.Status.Instances = []drv1alpha1.InstanceObservation{{ID: "i", ServingSite: drv1alpha1.SiteSource}}
+	if !needsInstanceRefresh(pg, g) {
+		t.Error("serving site differs from the group's: refresh (failover made outside)")
+	}
+	pg.Status.Instances[0].ServingSite = drv1alpha1.SiteTarget
+	if needsInstanceRefresh(pg, g) {
+		t.Error("up to date: no refresh (idle groups must stay cheap)")
+	}
+}
+
+func condStatus(pg *drv1alpha1.ProtectionGroup, typ string) metav1.ConditionStatus {
+	for _, c := range pg.Status.Conditions {
+		if c.Type == typ {
+			return c.Status
+		}
+	}
+	return ""
+}
+

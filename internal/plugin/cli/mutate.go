@@ -30,6 +30,9 @@ type MutateOptions struct {
 	DryRun  string
 	Wait    bool
 	Timeout time.Duration
+	// PollInterval is how often --wait reads the groups; zero means the
+	// wait package's default. Tests shorten it.
+	PollInterval time.Duration
 }
 
 // AddFlags adds --dry-run, --wait, --timeout and the fleet selection.
@@ -109,7 +112,7 @@ func mutateOne(ctx context.Context, env *Env, o MutateOptions, pg *drv1alpha1.Pr
 		return err
 	}
 	ref := Ref(pg, o.AllNamespaces)
-	if fields := p.SpecFields(); len(fields) > 0 && len(p.Changes) > 0 && ManagedByArgoCD(pg) {
+	if fields := p.ChangedSpecFields(); len(fields) > 0 && ManagedByArgoCD(pg) {
 		fmt.Fprintf(env.ErrOut, "Warning: %s: %s\n", ref, argoWarning(fields))
 	}
 	data, err := p.Patch()

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -74,13 +73,15 @@ func (p *Plan) Patch() ([]byte, error) {
 	return json.Marshal(body)
 }
 
-// SpecFields lists the spec fields the patch sets, sorted.
-func (p *Plan) SpecFields() []string {
-	out := make([]string, 0, len(p.spec))
-	for k := range p.spec {
-		out = append(out, k)
+// ChangedSpecFields lists the spec fields whose value the patch changes,
+// in the order the verb set them.
+func (p *Plan) ChangedSpecFields() []string {
+	var out []string
+	for _, c := range p.Changes {
+		if f, ok := strings.CutPrefix(c.Path, "spec."); ok {
+			out = append(out, f)
+		}
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -14,5 +14,5 @@ func Apply(ctx context.Context, env *cli.Env, mo cli.MutateOptions, plan cli.Pla
 	if err != nil || !mo.Wait {
 		return err
 	}
-	return Run(ctx, env, keys, Options{Timeout: mo.Timeout, Expect: exp, AllNamespaces: mo.AllNamespaces})
+	return Run(ctx, env, keys, Options{Timeout: mo.Timeout, Interval: mo.PollInterval, Expect: exp, AllNamespaces: mo.AllNamespaces})
 }

@@ -63,9 +63,6 @@ func Decide(pg *drv1alpha1.ProtectionGroup, exp Expect) Decision {
 		}
 		return Decision{Waiting, "waiting for the operator to report Paused=True"}
 	}
-	if pg.Status.ObservedGeneration < gen {
-		return Decision{Waiting, fmt.Sprintf("waiting for the operator to observe generation %d (observed %d)", gen, pg.Status.ObservedGeneration)}
-	}
 	if c := current(conds, drv1alpha1.StalledCondition, gen); c != nil && c.Status == metav1.ConditionTrue {
 		if retryPending(pg, exp, c) {
 			return Decision{Waiting, fmt.Sprintf("waiting for the operator to act on retry %q (still Stalled: %s)", exp.RetryToken, c.Message)}
@@ -77,16 +74,21 @@ func Decide(pg *drv1alpha1.ProtectionGroup, exp Expect) Decision {
 			return Decision{Waiting, "waiting for the operator to report Paused=False"}
 		}
 	}
-	ready := meta.FindStatusCondition(conds, drv1alpha1.ReadyCondition)
+	ready := current(conds, drv1alpha1.ReadyCondition, gen)
 	switch {
-	case ready == nil:
-		return Decision{Waiting, "waiting for a Ready condition"}
-	case ready.ObservedGeneration != gen:
-		return Decision{Waiting, fmt.Sprintf("waiting for Ready for generation %d (Ready is for generation %d)", gen, ready.ObservedGeneration)}
-	case ready.Status == metav1.ConditionTrue:
+	case ready != nil && ready.Status == metav1.ConditionTrue && pg.Status.ObservedGeneration >= gen:
 		return Decision{Done, fmt.Sprintf("Ready %s: %s", ready.Reason, ready.Message)}
+	case ready != nil:
+		// The most useful line while an operation runs: the operator's own
+		// reason and message for this generation.
+		return Decision{Waiting, fmt.Sprintf("Ready=%s %s: %s", ready.Status, ready.Reason, ready.Message)}
+	case pg.Status.ObservedGeneration < gen:
+		return Decision{Waiting, fmt.Sprintf("waiting for the operator to observe generation %d (observed %d)", gen, pg.Status.ObservedGeneration)}
 	}
-	return Decision{Waiting, fmt.Sprintf("Ready=%s %s: %s", ready.Status, ready.Reason, ready.Message)}
+	if old := meta.FindStatusCondition(conds, drv1alpha1.ReadyCondition); old != nil {
+		return Decision{Waiting, fmt.Sprintf("waiting for Ready for generation %d (Ready is for generation %d)", gen, old.ObservedGeneration)}
+	}
+	return Decision{Waiting, "waiting for a Ready condition"}
 }
 
 // current returns the condition of type t if it was set for generation gen.

@@ -31,6 +31,9 @@ message, then fix the cause, change the spec or run "kubectl sdrs retry").`,
 			if err := sel.Validate(true); err != nil {
 				return err
 			}
+			if timeout <= 0 {
+				return cli.Usagef("--timeout must be positive")
+			}
 			env, err := newEnv()
 			if err != nil {
 				return err

@@ -1,0 +1,99 @@
+package status_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/clitest"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/status"
+)
+
+// groups covers each kind of row: converged after a switchover, a planned
+// failover in flight (Ready stale for the new generation), a fresh group
+// the operator has not read yet, and one in another namespace.
+func groups() []client.Object {
+	moving := clitest.PG("billing", func(pg *drv1alpha1.ProtectionGroup) {
+		pg.Generation = 3
+		pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget
+		pg.Status.Replication = &drv1alpha1.ReplicationObservation{Status: "copying", Progress: 42}
+		pg.Status.CurrentOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, Step: drv1alpha1.StepStopServers}
+		pg.Status.LastOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationEnableProtection, Result: drv1alpha1.OperationSucceeded}
+	})
+	done := clitest.PG("crm", func(pg *drv1alpha1.ProtectionGroup) {
+		pg.Spec.DesiredActiveSite, pg.Status.ActiveSite = drv1alpha1.SiteTarget, drv1alpha1.SiteTarget
+		pg.Status.Sites = &drv1alpha1.SiteRoles{Production: "az-2", DisasterRecovery: "az-1"}
+		pg.Status.LastOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, Result: drv1alpha1.OperationSucceeded}
+	})
+	fresh := clitest.PG("new", func(pg *drv1alpha1.ProtectionGroup) { pg.Status = drv1alpha1.ProtectionGroupStatus{} })
+	other := clitest.PG("erp", clitest.InNamespace("finance"))
+	return []client.Object{moving, done, fresh, other}
+}
+
+func TestStatusTable(t *testing.T) {
+	cases := []struct {
+		name string
+		o    status.Options
+		want string
+	}{
+		{name: "namespace", want: "" +
+			"NAME      DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
+			"billing   target    source   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale)\n" +
+			"crm       target    target   az-2         az-1   active 100%   -                             Succeeded PlannedFailover    True/Reconciled\n" +
+			"new       source    -        -            -      -             -                             -                            -\n"},
+		{name: "all namespaces adds NAMESPACE", o: status.Options{Selection: cli.Selection{AllNamespaces: true, Selector: "!x"}}, want: "" +
+			"NAMESPACE   NAME      DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
+			"apps        billing   target    source   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale)\n" +
+			"apps        crm       target    target   az-2         az-1   active 100%   -                             Succeeded PlannedFailover    True/Reconciled\n" +
+			"apps        new       source    -        -            -      -             -                             -                            -\n" +
+			"finance     erp       source    source   az-1         az-2   active 100%   -                             -                            True/Reconciled\n"},
+		{name: "named groups only", o: status.Options{Selection: cli.Selection{Names: []string{"crm"}}}, want: "" +
+			"NAME   DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION   LAST                        READY\n" +
+			"crm    target    target   az-2         az-1   active 100%   -           Succeeded PlannedFailover   True/Reconciled\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := clitest.NewEnv(groups())
+			if err := status.Run(t.Context(), env.Env, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			if got := env.Out.String(); got != tc.want {
+				t.Errorf("table:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStatusEmptyNamespace(t *testing.T) {
+	env := clitest.NewEnv(nil)
+	if err := env.Run(status.NewCmd); err != nil {
+		t.Fatal(err)
+	}
+	if env.Out.Len() != 0 || env.ErrOut.String() != "No ProtectionGroups found in namespace apps.\n" {
+		t.Errorf("stdout %q stderr %q", env.Out, env.ErrOut)
+	}
+}
+
+func TestStatusJSON(t *testing.T) {
+	env := clitest.NewEnv(groups())
+	if err := env.Run(status.NewCmd, "crm", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var list drv1alpha1.ProtectionGroupList
+	if err := json.Unmarshal(env.Out.Bytes(), &list); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, env.Out)
+	}
+	if len(list.Items) != 1 || list.Items[0].Kind != "ProtectionGroup" || list.Items[0].Status.ActiveSite != drv1alpha1.SiteTarget {
+		t.Errorf("list %+v", list)
+	}
+}
+
+func TestStatusBadOutput(t *testing.T) {
+	env := clitest.NewEnv(groups())
+	if err := env.Run(status.NewCmd, "-o", "wide"); cli.Code(err) != cli.ExitUsage {
+		t.Errorf("err %v, want a usage error", err)
+	}
+}

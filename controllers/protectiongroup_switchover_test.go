@@ -73,6 +73,15 @@ func TestPlannedSwitchoverManaged(t *testing.T) {
 	if len(cur.Status.History) != 2 {
 		t.Errorf("history: got %d entries, want 2", len(cur.Status.History))
 	}
+	if v := metricValue(t, "sdrs_operator_operations_total", map[string]string{"type": "PlannedFailover", "result": "Succeeded"}); v < 2 {
+		t.Errorf("operations_total{PlannedFailover,Succeeded} = %v, want >= 2", v)
+	}
+	if v := metricValue(t, "sdrs_operator_cloud_api_calls_total", map[string]string{"operation": "StartReverseProtectionGroup"}); v < 2 {
+		t.Errorf("cloud_api_calls_total{StartReverseProtectionGroup} = %v, want >= 2", v)
+	}
+	if v := metricValue(t, "sdrs_operator_active_site", map[string]string{"namespace": ns, "name": "web", "site": "source"}); v != 1 {
+		t.Errorf("active_site{web,source} = %v, want 1", v)
+	}
 	reasons := strings.Join(events(t, pg), ",")
 	for _, want := range []string{drv1alpha1.StoppingServersReason, drv1alpha1.OperationSucceededReason, drv1alpha1.ReconciledReason} {
 		if !strings.Contains(reasons, want) {

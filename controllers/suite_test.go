@@ -27,6 +27,7 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/controllers"
 	"github.com/sdrs-operator/sdrs-operator/internal/emulator"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
 )
 
@@ -123,14 +124,15 @@ func startManager() {
 	if err != nil {
 		panic(err)
 	}
-	connector := sdrs.NewConnector(mgr.GetAPIReader())
+	recorder := metrics.NewRecorder()
+	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall))
 	if err := (&controllers.ProviderConfigReconciler{Client: mgr.GetClient(), Connector: connector,
 		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
-		StalledRecheck: 2 * time.Second}).SetupWithManager(mgr); err != nil {
+		Metrics: recorder, StalledRecheck: 2 * time.Second}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -26,7 +26,11 @@ const (
 
 // Defaults.
 const (
-	defaultHTTPTimeout    = 30 * time.Second
+	defaultHTTPTimeout = 30 * time.Second
+	// defaultSecretTTL: how long a Secret read is trusted. Reconciles of a
+	// whole fleet share one read instead of one GET each, and a rotated
+	// Secret is still picked up within this time, without a restart.
+	defaultSecretTTL      = 10 * time.Second
 	defaultCallsPerSecond = 20
 	defaultBurst          = 40
 )
@@ -56,14 +60,21 @@ func WithHTTPTimeout(d time.Duration) ConnectorOption {
 	}
 }
 
+// WithSecretTTL sets how long a credentials Secret read is reused before
+// it is read again (default 10s; 0 reads it on every Connect).
+func WithSecretTTL(d time.Duration) ConnectorOption {
+	return func(c *connector) { c.secretTTL = d }
+}
+
 // NewConnector returns a Connector that reads credentials Secrets through
 // kube and keeps one client and one rate limiter per ProviderConfig.
 func NewConnector(kube client.Reader, opts ...ConnectorOption) Connector {
 	c := &connector{
-		kube:     kube,
-		timeout:  defaultHTTPTimeout,
-		clients:  map[string]*cachedClient{},
-		limiters: map[string]*rate.Limiter{},
+		kube:      kube,
+		timeout:   defaultHTTPTimeout,
+		secretTTL: defaultSecretTTL,
+		clients:   map[string]*cachedClient{},
+		limiters:  map[string]*rate.Limiter{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -72,9 +83,11 @@ func NewConnector(kube client.Reader, opts ...ConnectorOption) Connector {
 }
 
 type connector struct {
-	kube     client.Reader
-	observer CallObserver
-	timeout  time.Duration
+	kube      client.Reader
+	observer  CallObserver
+	timeout   time.Duration
+	secretTTL time.Duration
+	now       func() time.Time // replaceable in tests
 
 	mu       sync.Mutex
 	clients  map[string]*cachedClient // by ProviderConfig identity
@@ -84,6 +97,7 @@ type connector struct {
 type cachedClient struct {
 	key    cacheKey
 	client *sdkClient
+	readAt time.Time // when the Secret behind it was last read
 }
 
 // cacheKey decides when a cached client is stale. Generation moves on every
@@ -105,11 +119,14 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 		// every build.
 		return nil, &InvalidRequestError{Message: errNoProjectID}
 	}
+	id := identity(pc)
+	if cl := c.fresh(id, pc); cl != nil {
+		return cl, nil
+	}
 	creds, secret, err := c.readSecret(ctx, pc.Spec.CredentialsSecretRef)
 	if err != nil {
 		return nil, err
 	}
-	id := identity(pc)
 	key := cacheKey{
 		generation: pc.Generation,
 		secretRV:   secret.ResourceVersion,
@@ -121,6 +138,7 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 	defer c.mu.Unlock()
 	limiter := c.limiterFor(id, pc.Spec.RateLimit)
 	if cc, ok := c.clients[id]; ok && cc.key == key {
+		cc.readAt = c.clock()
 		return cc.client, nil
 	}
 	if pc.Spec.InsecureSkipTLSVerify {
@@ -142,8 +160,33 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 	if old, ok := c.clients[id]; ok && old.client.close != nil {
 		old.client.close()
 	}
-	c.clients[id] = &cachedClient{key: key, client: sc}
+	c.clients[id] = &cachedClient{key: key, client: sc, readAt: c.clock()}
 	return sc, nil
+}
+
+// fresh returns the cached client when its Secret was read within the TTL
+// and the ProviderConfig did not change since; the rate limit still
+// follows the spec.
+func (c *connector) fresh(id string, pc *drv1alpha1.ProviderConfig) Client {
+	if c.secretTTL <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cc, ok := c.clients[id]
+	if !ok || cc.key.generation != pc.Generation || cc.key.spec != fingerprint(&pc.Spec) ||
+		c.clock().Sub(cc.readAt) >= c.secretTTL {
+		return nil
+	}
+	c.limiterFor(id, pc.Spec.RateLimit)
+	return cc.client
+}
+
+func (c *connector) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 // identity names a ProviderConfig across edits: its UID, or its name for

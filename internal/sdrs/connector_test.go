@@ -153,7 +153,9 @@ func TestConnectCachesAndRotates(t *testing.T) {
 	ctx := context.Background()
 	f, url := quotaCloud(t)
 	kube := fake.NewClientBuilder().WithObjects(validSecret()).Build()
+	clock := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	conn := NewConnector(kube)
+	conn.(*connector).now = func() time.Time { return clock }
 	pc := providerConfig(url)
 
 	first := connect(t, conn, pc)
@@ -174,9 +176,13 @@ func TestConnectCachesAndRotates(t *testing.T) {
 	if err := kube.Update(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	if within := connect(t, conn, pc); within != first {
+		t.Fatal("within the Secret TTL the cached client is reused without reading the Secret")
+	}
+	clock = clock.Add(defaultSecretTTL)
 	rotated := connect(t, conn, pc)
 	if rotated == first {
-		t.Fatal("a rotated Secret must yield a new client")
+		t.Fatal("a rotated Secret must yield a new client once the TTL passed")
 	}
 	if err := rotated.Validate(ctx); err != nil {
 		t.Fatalf("Validate: %v", err)

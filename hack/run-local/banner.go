@@ -47,7 +47,11 @@ func banner(root, kubeconfig, envPath, binDir string) string {
 		"  curl -s $SDRS_ENDPOINT/admin/state      # what SDRS itself says",
 	)
 	if plugin := filepath.Join(binDir, "kubectl-sdrs"); isExecutable(plugin) {
-		w("The runbook plugin: " + plugin + " status, " + plugin + " switchover web --to target")
+		w("",
+			"The same with the runbook plugin (or put "+binDir+" on PATH and type kubectl sdrs):",
+			"  "+plugin+" status",
+			"  "+plugin+" switchover web --to target --wait",
+			"  "+plugin+" failover erp --allow-data-loss --wait")
 	}
 	w("", "Logs are in "+filepath.Dir(kubeconfig)+"/*.log. Ctrl-C stops everything.", "")
 	return b.String()

@@ -437,7 +437,10 @@ type ProtectionGroup struct {
 
 	// +required
 	Spec ProtectionGroupSpec `json:"spec"`
+	// The default makes a new object carry observedGeneration 0, so that
+	// kstatus reports InProgress (not Current) before the first reconcile.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status ProtectionGroupStatus `json:"status,omitempty"`
 }
 

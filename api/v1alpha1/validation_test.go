@@ -451,6 +451,16 @@ func TestProtectionGroupAdmissionAcceptsValidObjectsAndDefaults(t *testing.T) {
 		if pg.Spec != want {
 			t.Errorf("defaults (-want, +got):\n-%+v\n+%+v", want, pg.Spec)
 		}
+		// status defaults to {observedGeneration: 0}, so kstatus and
+		// kubectl wait see "not yet reconciled" before the first write.
+		got := &unstructured.Unstructured{}
+		got.SetGroupVersionKind(pgGVK)
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
+			t.Fatal(err)
+		}
+		if og, found, _ := unstructured.NestedInt64(got.Object, "status", "observedGeneration"); !found || og != 0 {
+			t.Errorf("status.observedGeneration default: found=%v value=%d, want 0", found, og)
+		}
 	})
 
 	valid := []struct {

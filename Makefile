@@ -19,6 +19,17 @@ export KUBEBUILDER_ASSETS
 # The tests run on 2 cores in CI; keep the whole run well under 30 minutes.
 TEST_TIMEOUT ?= 25m
 
+# Binaries are built as the Dockerfile builds the manager (static, trimmed),
+# so the tests run the binary the image ships and share one build cache.
+GO_BUILD ?= CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w"
+
+# Flags for hack/run-local, e.g. make run-local RUN_LOCAL_ARGS="--sdrs-port=0 --ecs-port=0".
+RUN_LOCAL_ARGS ?=
+
+# The image `make docker-build` builds; config/manager maps `controller` to it.
+IMG ?= sdrs-operator:latest
+CONTAINER_TOOL ?= docker
+
 .PHONY: all
 all: build
 
@@ -74,13 +85,17 @@ test-e2e: control-plane build ## Run only the end-to-end suite (real binaries).
 
 .PHONY: build
 build: ## Build bin/manager, bin/sdrs-emulator and bin/kubectl-sdrs.
-	$(GO) build -o $(LOCALBIN)/manager .
-	$(GO) build -o $(LOCALBIN)/sdrs-emulator ./cmd/sdrs-emulator
-	@if [ -d cmd/kubectl-sdrs ]; then $(GO) build -o $(LOCALBIN)/kubectl-sdrs ./cmd/kubectl-sdrs; fi
+	$(GO_BUILD) -o $(LOCALBIN)/manager .
+	$(GO_BUILD) -o $(LOCALBIN)/sdrs-emulator ./cmd/sdrs-emulator
+	$(GO_BUILD) -o $(LOCALBIN)/kubectl-sdrs ./cmd/kubectl-sdrs
 
 .PHONY: run-local
 run-local: control-plane build ## Run the operator against an embedded control plane and the SDRS emulator.
-	hack/run-local.sh
+	hack/run-local.sh $(RUN_LOCAL_ARGS)
+
+.PHONY: docker-build
+docker-build: ## Build the manager image with $(CONTAINER_TOOL) (needs a container engine; the tests do not).
+	$(CONTAINER_TOOL) build -t $(IMG) .
 
 .PHONY: run
 run: manifests generate ## Run the manager against the cluster in your current kubeconfig.

@@ -17,6 +17,9 @@ type MetricsRecorder interface {
 	SetInFlight(group, opType string)
 	SetActiveSite(namespace, name, site string)
 	OperationFinished(opType, result string, d time.Duration)
+	SetConditions(namespace, name string, conds map[string]string)
+	SetReplicationActive(namespace, name string, active, exported bool)
+	Forget(namespace, name string)
 }
 
 type noopMetrics struct{}
@@ -24,3 +27,6 @@ type noopMetrics struct{}
 func (noopMetrics) SetInFlight(string, string)                      {}
 func (noopMetrics) SetActiveSite(string, string, string)            {}
 func (noopMetrics) OperationFinished(string, string, time.Duration) {}
+func (noopMetrics) SetConditions(string, string, map[string]string) {}
+func (noopMetrics) SetReplicationActive(string, string, bool, bool) {}
+func (noopMetrics) Forget(string, string)                           {}

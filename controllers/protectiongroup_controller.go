@@ -67,7 +67,7 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, pg); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.metrics().SetInFlight(req.String(), "")
-			r.metrics().SetActiveSite(req.Namespace, req.Name, "")
+			r.metrics().Forget(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -135,7 +135,7 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		// unexpected error leaves the generation unobserved.
 		pg.Status.ObservedGeneration = pg.Generation
 	}
-	r.metrics().SetInFlight(client.ObjectKeyFromObject(pg).String(), operationType(pg.Status.CurrentOperation))
+	r.publishMetrics(pg)
 
 	if s.finished != nil {
 		r.recordFinished(pg, s.finished)
@@ -180,6 +180,19 @@ func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) e
 	s.pg.ResourceVersion = written.ResourceVersion
 	s.base = s.pg.DeepCopy()
 	return nil
+}
+
+// publishMetrics exports the group's state for alerts and dashboards.
+func (r *ProtectionGroupReconciler) publishMetrics(pg *drv1alpha1.ProtectionGroup) {
+	m := r.metrics()
+	m.SetInFlight(client.ObjectKeyFromObject(pg).String(), operationType(pg.Status.CurrentOperation))
+	conds := make(map[string]string, len(pg.Status.Conditions))
+	for _, c := range pg.Status.Conditions {
+		conds[c.Type] = string(c.Status)
+	}
+	m.SetConditions(pg.Namespace, pg.Name, conds)
+	active := pg.Status.Replication != nil && pg.Status.Replication.Status == "active"
+	m.SetReplicationActive(pg.Namespace, pg.Name, active, pg.Spec.Protection != drv1alpha1.ProtectionDisabled && pg.Status.Group != nil)
 }
 
 func (r *ProtectionGroupReconciler) syncInterval(s *scope) time.Duration {

@@ -24,6 +24,8 @@ type Recorder struct {
 	callErrors *prometheus.CounterVec
 	callTime   *prometheus.HistogramVec
 	activeSite *prometheus.GaugeVec
+	conditions *prometheus.GaugeVec
+	replActive *prometheus.GaugeVec
 
 	mu      sync.Mutex
 	current map[string]string // group key -> in-flight operation type
@@ -40,7 +42,7 @@ func NewRecorder() *Recorder {
 	once.Do(func() {
 		shared = newRecorder()
 		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
-			shared.calls, shared.callErrors, shared.callTime, shared.activeSite)
+			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive)
 	})
 	return shared
 }
@@ -77,6 +79,14 @@ func newRecorder() *Recorder {
 			Namespace: namespace, Name: "active_site",
 			Help: "1 for the site (source or target) that serves production now, per ProtectionGroup.",
 		}, []string{"namespace", "name", "site"}),
+		conditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "protectiongroup_condition",
+			Help: "1 for the current status (True, False, Unknown) of each condition of each ProtectionGroup, 0 for the others.",
+		}, []string{"namespace", "name", "type", "status"}),
+		replActive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "replication_active",
+			Help: "1 when SDRS replication of a ProtectionGroup with protection Enabled is active, else 0.",
+		}, []string{"namespace", "name"}),
 		current: map[string]string{},
 	}
 }
@@ -133,4 +143,40 @@ func (r *Recorder) SetActiveSite(namespace, name, site string) {
 		}
 		r.activeSite.WithLabelValues(namespace, name, s).Set(v)
 	}
+}
+
+var conditionStatuses = []string{"True", "False", "Unknown"}
+
+// SetConditions publishes a group's conditions as type/status gauges.
+func (r *Recorder) SetConditions(namespace, name string, conds map[string]string) {
+	for typ, status := range conds {
+		for _, s := range conditionStatuses {
+			v := 0.0
+			if s == status {
+				v = 1
+			}
+			r.conditions.WithLabelValues(namespace, name, typ, s).Set(v)
+		}
+	}
+}
+
+// SetReplicationActive publishes whether replication is active; exported
+// reports false removes the series (protection Disabled: not expected).
+func (r *Recorder) SetReplicationActive(namespace, name string, active, exported bool) {
+	if !exported {
+		r.replActive.DeleteLabelValues(namespace, name)
+		return
+	}
+	v := 0.0
+	if active {
+		v = 1
+	}
+	r.replActive.WithLabelValues(namespace, name).Set(v)
+}
+
+// Forget removes every per-group series of a deleted ProtectionGroup.
+func (r *Recorder) Forget(namespace, name string) {
+	r.SetActiveSite(namespace, name, "")
+	r.replActive.DeleteLabelValues(namespace, name)
+	r.conditions.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ type options struct {
 	jobDuration, syncDuration       time.Duration
 	stateFile, seedFile             string
 	logLevel                        string
+	tlsCert, tlsKey                 string
 }
 
 func main() {
@@ -51,6 +53,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.stateFile, "state-file", "", "file holding the state across restarts (empty: in memory only)")
 	fs.StringVar(&o.seedFile, "seed", "", "JSON seed (as POST /admin/seed) applied when the state file is new or empty")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate file: serve both listeners over HTTPS (with --tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -64,6 +68,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.syncDuration == 0 {
 		o.syncDuration = o.jobDuration
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--tls-cert and --tls-key go together")
 	}
 	return o, nil
 }
@@ -118,9 +125,19 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		{Handler: emu.SDRSHandler(), ReadHeaderTimeout: 10 * time.Second},
 		{Handler: emu.ECSHandler(), ReadHeaderTimeout: 10 * time.Second},
 	}
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			sdrsLn.Close()
+			ecsLn.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		sdrsLn, ecsLn = tls.NewListener(sdrsLn, cfg), tls.NewListener(ecsLn, cfg)
+	}
 	log.Info("SDRS API listening", "addr", sdrsLn.Addr().String(), "project_id", o.projectID,
-		"job_duration", o.jobDuration, "sync_duration", o.syncDuration, "state_file", o.stateFile)
-	log.Info("ECS API listening", "addr", ecsLn.Addr().String())
+		"job_duration", o.jobDuration, "sync_duration", o.syncDuration, "state_file", o.stateFile, "tls", o.tlsCert != "")
+	log.Info("ECS API listening", "addr", ecsLn.Addr().String(), "tls", o.tlsCert != "")
 
 	errc := make(chan error, 2)
 	for i, ln := range []net.Listener{sdrsLn, ecsLn} {

@@ -3,7 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -96,4 +105,81 @@ func TestRun(t *testing.T) {
 
 func writeFile(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
+}
+
+// TestRunTLS serves both listeners over HTTPS with --tls-cert/--tls-key; a
+// client that trusts the CA gets answers, one that does not is refused.
+func TestRunTLS(t *testing.T) {
+	if _, err := parseFlags([]string{"--access-key", "a", "--secret-key", "s", "--tls-cert", "x"}); err == nil {
+		t.Fatal("--tls-cert without --tls-key was accepted")
+	}
+	dir := t.TempDir()
+	caPEM, certFile, keyFile := writeTestCert(t, dir)
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--ecs-listen", "127.0.0.1:0", "--access-key", "ak",
+			"--secret-key", "sk", "--tls-cert", certFile, "--tls-key", keyFile}, pw)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	addrs := map[string]string{}
+	lines := bufio.NewScanner(pr)
+	re := regexp.MustCompile(`msg="(SDRS|ECS) API listening" addr=(\S+).*tls=true`)
+	for len(addrs) < 2 && lines.Scan() {
+		if m := re.FindStringSubmatch(lines.Text()); m != nil {
+			addrs[m[1]] = m[2]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if len(addrs) != 2 {
+		t.Fatal("no tls=true listening lines")
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, addr := range addrs {
+		resp, err := trusting.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatalf("https with the CA: %v", err)
+		}
+		resp.Body.Close()
+		if _, err := http.Get("https://" + addr + "/"); err == nil {
+			t.Fatal("a client without the CA was not refused")
+		}
+	}
+}
+
+func writeTestCert(t *testing.T, dir string) (caPEM []byte, certFile, keyFile string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), certFile, keyFile
 }

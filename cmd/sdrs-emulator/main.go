@@ -29,6 +29,7 @@ type options struct {
 	stateFile, seedFile             string
 	logLevel                        string
 	tlsCert, tlsKey                 string
+	maxCalls                        int
 }
 
 func main() {
@@ -55,6 +56,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate file: serve both listeners over HTTPS (with --tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.IntVar(&o.maxCalls, "max-calls", 10000, "how many calls GET /admin/calls keeps (the oldest are dropped)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,6 +103,7 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		SyncDuration: o.syncDuration,
 		StateFile:    o.stateFile,
 		Logger:       log,
+		MaxCalls:     o.maxCalls,
 	})
 	if err != nil {
 		return err

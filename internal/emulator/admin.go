@@ -152,7 +152,7 @@ func cmpString(a, b string) int {
 func (e *Emulator) filteredCalls(r *http.Request) []Call {
 	op, group := r.URL.Query().Get("operation"), r.URL.Query().Get("group_id")
 	out := []Call{}
-	for _, c := range e.st.Calls {
+	for _, c := range e.recentCalls() {
 		if (op == "" || c.Operation == op) && (group == "" || c.GroupID == group) {
 			out = append(out, c)
 		}

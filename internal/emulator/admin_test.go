@@ -228,3 +228,22 @@ func TestConcurrentClients(t *testing.T) {
 		t.Fatalf("call log has %d failovers", n)
 	}
 }
+
+func TestCallLogKeepsTheLastMaxCalls(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxCalls = 10 })
+	g := e.seedOne(1)
+	for range 25 {
+		e.group(g.ID)
+	}
+	_, err := e.sdrs.ShowProtectionGroup(&model.ShowProtectionGroupRequest{ServerGroupId: "missing"})
+	wantError(t, err, http.StatusBadRequest, codeGroupNotFound)
+	all := e.calls("")
+	if len(all) != 10 || all[9].GroupID != "missing" || all[0].GroupID != g.ID {
+		t.Fatalf("want the last 10 calls, the missing group last; got %d: %+v", len(all), all)
+	}
+	summary := map[string]int{}
+	e.admin(http.MethodGet, "/admin/calls/summary", nil, http.StatusOK, &summary)
+	if summary["ShowProtectionGroup"] != 10 {
+		t.Fatalf("summary %v", summary)
+	}
+}

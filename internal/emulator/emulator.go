@@ -40,6 +40,10 @@ type Config struct {
 	Clock Clock
 	// Logger receives operational logs; default discards them.
 	Logger *slog.Logger
+	// MaxCalls bounds the call log (GET /admin/calls); the oldest entries
+	// are dropped beyond it. Default 10000; benchmarks of thousands of
+	// groups raise it.
+	MaxCalls int
 }
 
 // Emulator is an in-memory SDRS (and ECS subset) with optional persistence.
@@ -75,6 +79,9 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
+	}
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = defaultMaxCalls
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

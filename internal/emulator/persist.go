@@ -40,6 +40,7 @@ func (e *Emulator) saveLocked() error {
 	if e.cfg.StateFile == "" {
 		return nil
 	}
+	e.st.Calls = e.recentCalls()
 	data, err := json.Marshal(e.st)
 	if err != nil {
 		e.log.Error("encode state", "error", err)

@@ -13,8 +13,9 @@ import (
 const (
 	// maxBodyBytes bounds request bodies; SDRS bodies are small.
 	maxBodyBytes = 1 << 20
-	// maxCalls bounds the call log; the oldest entries are dropped.
-	maxCalls = 10000
+	// defaultMaxCalls bounds the call log unless Config.MaxCalls says
+	// otherwise; the oldest entries are dropped.
+	defaultMaxCalls = 10000
 	// contentTypeJSON is what SDRS answers with.
 	contentTypeJSON = "application/json;charset=UTF-8"
 )
@@ -144,12 +145,23 @@ func (e *Emulator) invoke(c *call) (aerr *apiError) {
 	return errorf(http.StatusInternalServerError, codeInternal, "internal error")
 }
 
-// recordCall appends to the bounded call log. Caller holds e.mu.
+// recordCall appends to the bounded call log. The slice is trimmed in
+// chunks, so a full log costs one copy per tenth of its size instead of
+// one per call; recentCalls hides the surplus. Caller holds e.mu.
 func (e *Emulator) recordCall(c Call) {
 	e.st.Calls = append(e.st.Calls, c)
-	if n := len(e.st.Calls); n > maxCalls {
-		e.st.Calls = append([]Call(nil), e.st.Calls[n-maxCalls:]...)
+	if max, n := e.cfg.MaxCalls, len(e.st.Calls); n > max+max/10 {
+		e.st.Calls = append([]Call(nil), e.st.Calls[n-max:]...)
 	}
+}
+
+// recentCalls is the call log: at most the last Config.MaxCalls calls.
+// Caller holds e.mu.
+func (e *Emulator) recentCalls() []Call {
+	if max, n := e.cfg.MaxCalls, len(e.st.Calls); n > max {
+		return e.st.Calls[n-max:]
+	}
+	return e.st.Calls
 }
 
 func errorCodeOf(e *apiError) string {

@@ -44,6 +44,8 @@ type EmulatorOptions struct {
 	CACert          []byte
 	// LogLevel is the emulator's --log-level; default info.
 	LogLevel string
+	// ExtraArgs are appended last (e.g. --max-calls for benchmarks).
+	ExtraArgs []string
 }
 
 // Emulator is a running sdrs-emulator process.
@@ -143,6 +145,7 @@ func (e *Emulator) start() error {
 		args = append(args, "--tls-cert", e.opts.TLSCert, "--tls-key", e.opts.TLSKey)
 		scheme = "https"
 	}
+	args = append(args, e.opts.ExtraArgs...)
 	p, err := localrun.Start(localrun.Options{
 		Name: e.opts.Name, Path: bin, Args: args,
 		Env:     []string{"SDRS_SECRET_KEY=" + e.opts.SecretKey},

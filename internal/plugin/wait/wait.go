@@ -18,6 +18,10 @@ import (
 // every few seconds at best, so reading faster shows nothing new.
 const DefaultInterval = 2 * time.Second
 
+// readTimeout bounds one read, so that a hung API server connection cannot
+// hold the wait far past its --timeout.
+const readTimeout = 20 * time.Second
+
 // Options configure Run.
 type Options struct {
 	Timeout  time.Duration
@@ -43,7 +47,10 @@ func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Optio
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	// Reads use ctx, not the deadline: a read that starts just before the
+	// deadline should finish and report the group's state, not a client
+	// rate-limiter complaint about the deadline.
+	deadline, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	pending := make([]*tracker, 0, len(keys))
 	for _, k := range keys {
@@ -59,8 +66,7 @@ func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Optio
 			done, err := step(ctx, env, t, o, start)
 			if err != nil {
 				if ctx.Err() != nil {
-					next = append(next, t) // the deadline, not the group: report as a timeout
-					continue
+					return ctx.Err() // interrupted (Ctrl-C): exit 1
 				}
 				failures = append(failures, err)
 				continue
@@ -74,8 +80,8 @@ func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Optio
 			return failed(failures)
 		}
 		select {
-		case <-ctx.Done():
-			return timedOut(ctx, pending, failures, o)
+		case <-deadline.Done():
+			return timedOut(deadline, pending, failures, o)
 		case <-ticker.C:
 		}
 	}
@@ -85,7 +91,9 @@ func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Optio
 // returns its error.
 func step(ctx context.Context, env *cli.Env, t *tracker, o Options, start time.Time) (bool, error) {
 	var pg drv1alpha1.ProtectionGroup
-	if err := env.Client.Get(ctx, t.key, &pg); err != nil {
+	readCtx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	if err := env.Client.Get(readCtx, t.key, &pg); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, fmt.Errorf("%s/%s was deleted while waiting", t.key.Namespace, t.key.Name)
 		}
@@ -105,7 +113,9 @@ func step(ctx context.Context, env *cli.Env, t *tracker, o Options, start time.T
 		fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
 		return true, nil
 	case Failed:
-		fmt.Fprintf(env.ErrOut, "%s %s: %s\n", elapsed(env, start), r, d.Message)
+		// The timeline on stdout ends with the stall; the error (stderr)
+		// repeats it once for scripts that only keep stderr.
+		fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
 		return false, cli.WithCode(cli.ExitStalled, fmt.Errorf("%s: %s", r, d.Message))
 	}
 	report(env, t, r, line, start)

@@ -115,8 +115,8 @@ func TestRunFleetReportsStallAfterOthersFinish(t *testing.T) {
 	if !strings.Contains(env.Out.String(), "protectiongroup.dr.sdrs.io/a: Ready Reconciled") {
 		t.Errorf("a was not waited for to the end:\n%s", env.Out)
 	}
-	if !strings.Contains(env.ErrOut.String(), "protectiongroup.dr.sdrs.io/b: Stalled JobFailed: needs a person") {
-		t.Errorf("the stall is not on stderr: %q", env.ErrOut)
+	if !strings.Contains(env.Out.String(), "protectiongroup.dr.sdrs.io/b: Stalled JobFailed: needs a person") {
+		t.Errorf("the stall is not in the timeline: %q", env.Out)
 	}
 }
 

@@ -160,6 +160,11 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	if o.requeue > 0 {
 		return ctrl.Result{RequeueAfter: o.requeue}, nil
 	}
+	if s.group != nil && s.group.ReplicationStatus == sdrs.ReplicationCopying {
+		// Converged but still synchronising: follow the progress so that
+		// Protected turns True soon after replication does.
+		return ctrl.Result{RequeueAfter: min(syncPoll, r.syncInterval(s))}, nil
+	}
 	return ctrl.Result{RequeueAfter: r.syncInterval(s)}, nil
 }
 

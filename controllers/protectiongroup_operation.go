@@ -374,9 +374,9 @@ func (r *ProtectionGroupReconciler) recordCreatedGroup(ctx context.Context, s *s
 // stepPower stops the production servers before a planned failover or
 // re-protect, or starts the servers at the new production site after one.
 func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op *drv1alpha1.Operation, start bool) (drv1alpha1.OperationStep, error) {
-	verb, want, reason, site := "stop", sdrs.PowerShutoff, drv1alpha1.StoppingServersReason, serversToStop(op)
+	verb, doing, want, reason, site := "stop", "stopping", sdrs.PowerShutoff, drv1alpha1.StoppingServersReason, serversToStop(op)
 	if start {
-		verb, want, reason, site = "start", sdrs.PowerActive, drv1alpha1.StartingServersReason, op.To
+		verb, doing, want, reason, site = "start", "starting", sdrs.PowerActive, drv1alpha1.StartingServersReason, op.To
 	}
 	if op.ServerJobID != "" {
 		job, err := s.client.GetServerJob(ctx, op.ServerJobID)
@@ -387,7 +387,7 @@ func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op 
 			return "", fmt.Errorf("cannot read ECS job %s: %w", op.ServerJobID, err)
 		case !job.Status.Done():
 			return "", waiting(reason, r.poll().Next("ecs-"+verb, r.now().Sub(jobStart(job, op))),
-				"%s: %sing servers %s (ECS job %s)", describe(op), verb, strings.Join(op.Servers, ", "), op.ServerJobID)
+				"%s: %s servers %s (ECS job %s)", describe(op), doing, strings.Join(op.Servers, ", "), op.ServerJobID)
 		case job.Status == sdrs.JobFail:
 			return "", failed(job.ErrorCode, "%s failed: ECS could not %s servers %s (job %s: %s %s)",
 				describe(op), verb, strings.Join(op.Servers, ", "), op.ServerJobID, orUnknown(job.ErrorCode), job.FailReason)
@@ -419,8 +419,8 @@ func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op 
 	if err := r.patchStatus(ctx, s); err != nil {
 		return "", fmt.Errorf("cannot record ECS job %s: %w", jobID, err)
 	}
-	return "", waiting(reason, r.poll().Next("ecs-"+verb, 0), "%s: %sing servers %s (ECS job %s)",
-		describe(op), verb, strings.Join(pending, ", "), jobID)
+	return "", waiting(reason, r.poll().Next("ecs-"+verb, 0), "%s: %s servers %s (ECS job %s)",
+		describe(op), doing, strings.Join(pending, ", "), jobID)
 }
 
 func (r *ProtectionGroupReconciler) afterPowerStep(op *drv1alpha1.Operation) drv1alpha1.OperationStep {

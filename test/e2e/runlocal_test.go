@@ -35,16 +35,93 @@ const (
 var samplePGs = []string{"erp", "files", "web"}
 
 // runLocalScenarios are checks that run against a ready run-local stack,
-// between start and stop. The failover scenarios go here once the
-// controller is finished: switch web over to target and back with kubectl
-// patch + kubectl wait, force a failover of erp, and check the result both
-// in status and through the emulator's /admin/state.
+// between start and stop, as a person following the README would: the real
+// kubectl, then the emulator's own view through its API.
 var runLocalScenarios = []struct {
 	name string
 	run  func(t *testing.T, rl *utils.RunLocal)
 }{
 	{"SamplesExist", checkSamplesExist},
 	{"EmulatorSeeded", checkEmulatorSeeded},
+	{"SwitchoverAndBack", checkSwitchoverAndBack},
+	{"ForcedFailover", checkForcedFailover},
+}
+
+// opTimeout bounds one operation in the local run (5s jobs, a few steps).
+const opTimeout = 3 * time.Minute
+
+// checkSwitchoverAndBack switches web to its target site and back with
+// kubectl patch and kubectl wait, as the README's tour does.
+func checkSwitchoverAndBack(t *testing.T, rl *utils.RunLocal) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*opTimeout)
+	defer cancel()
+	kubectl := func(args ...string) string {
+		out, err := rl.Kubectl(ctx, append([]string{"-n", "default"}, args...)...)
+		g.Expect(err).NotTo(HaveOccurred(), "kubectl %v: %s", args, out)
+		return out
+	}
+	wait := "--timeout=" + opTimeout.String()
+	kubectl("wait", "pg/web", "--for=condition=Ready", wait)
+
+	kubectl("patch", "pg", "web", "--type", "merge", "-p", `{"spec":{"desiredActiveSite":"target"}}`)
+	kubectl("wait", "pg/web", "--for=condition=Ready", wait)
+	g.Expect(kubectl("get", "pg", "web", "-o", "jsonpath={.status.activeSite} {.status.sites.production} {.status.lastOperation.type} {.status.lastOperation.result}")).
+		To(Equal("target cn-north-4b PlannedFailover Succeeded"))
+	g.Expect(emulatorGroup(t, rl, "demo-web")).To(HaveKeyWithValue("priority_station", "target"))
+
+	kubectl("patch", "pg", "web", "--type", "merge", "-p", `{"spec":{"desiredActiveSite":"source"}}`)
+	kubectl("wait", "pg/web", "--for=condition=Ready", wait)
+	g.Expect(kubectl("get", "pg", "web", "-o", "jsonpath={.status.activeSite} {.status.sites.production}")).To(Equal("source cn-north-4a"))
+	grp := emulatorGroup(t, rl, "demo-web")
+	g.Expect(grp).To(HaveKeyWithValue("priority_station", "source"))
+	g.Expect(grp).To(HaveKeyWithValue("status", "protected"))
+}
+
+// checkForcedFailover forces a failover of erp and checks that it ends at
+// the target, re-protected.
+func checkForcedFailover(t *testing.T, rl *utils.RunLocal) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*opTimeout)
+	defer cancel()
+	kubectl := func(args ...string) string {
+		out, err := rl.Kubectl(ctx, append([]string{"-n", "default"}, args...)...)
+		g.Expect(err).NotTo(HaveOccurred(), "kubectl %v: %s", args, out)
+		return out
+	}
+	wait := "--timeout=" + opTimeout.String()
+	kubectl("wait", "pg/erp", "--for=condition=Ready", wait)
+	kubectl("patch", "pg", "erp", "--type", "merge", "-p",
+		`{"spec":{"desiredActiveSite":"target","failoverMode":"Forced","allowDataLoss":true}}`)
+	kubectl("wait", "pg/erp", "--for=condition=Ready", wait)
+	kubectl("wait", "pg/erp", "--for=condition=Protected", wait)
+	g.Expect(kubectl("get", "pg", "erp", "-o", "jsonpath={.status.activeSite} {.status.history[*].type}")).
+		To(Equal("target Reprotect Failover"))
+	grp := emulatorGroup(t, rl, "demo-erp")
+	g.Expect(grp).To(HaveKeyWithValue("priority_station", "target"))
+	g.Expect(grp).To(HaveKeyWithValue("status", "protected"))
+}
+
+// emulatorGroup reads one group from the emulator's admin state by name.
+func emulatorGroup(t *testing.T, rl *utils.RunLocal, name string) map[string]any {
+	t.Helper()
+	g := NewWithT(t)
+	env, err := rl.EmulatorEnv()
+	g.Expect(err).NotTo(HaveOccurred())
+	resp, err := http.Get(env["SDRS_ENDPOINT"] + "/admin/state")
+	g.Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	var state struct {
+		Groups []map[string]any `json:"groups"`
+	}
+	g.Expect(json.NewDecoder(resp.Body).Decode(&state)).To(Succeed())
+	for _, grp := range state.Groups {
+		if grp["name"] == name {
+			return grp
+		}
+	}
+	t.Fatalf("emulator has no group %s", name)
+	return nil
 }
 
 // TestRunLocal runs `make run-local`'s script as a person would, twice in a

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ type Manager struct {
 // Log lines the manager writes (zap JSON).
 var (
 	// LeaderLine is logged when this process became the leader.
-	LeaderLine = regexp.MustCompile(`successfully acquired lease`)
+	LeaderLine = regexp.MustCompile(`(?i)successfully acquired lease`)
 	// WorkersLine is logged when the ProtectionGroup controller runs.
 	WorkersLine = regexp.MustCompile(`"msg":"Starting workers".*"controller":"protectiongroup"`)
 )
@@ -181,6 +182,10 @@ func killed(err error) error {
 
 // Stop sends SIGTERM, then SIGKILL after 10s.
 func (m *Manager) Stop() error { return m.proc.Stop(10 * time.Second) }
+
+// Signal sends sig to the manager process only (not its group), e.g.
+// SIGSTOP and SIGCONT to freeze it like a paused VM or a long GC pause.
+func (m *Manager) Signal(sig syscall.Signal) error { return syscall.Kill(m.proc.Pid(), sig) }
 
 // Alive reports whether the process still runs.
 func (m *Manager) Alive() bool {

@@ -144,4 +144,3 @@ func condStatus(pg *drv1alpha1.ProtectionGroup, typ string) metav1.ConditionStat
 	}
 	return ""
 }
-

@@ -109,3 +109,12 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+##@ Benchmark
+
+# Flags for test/bench, e.g. make bench BENCH_ARGS="-sizes 100,1000 -serial-groups 0".
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: control-plane build ## Fleet benchmark (N = 100, 1000, 5000 groups flipped at once); writes docs/performance.md. About an hour.
+	$(GO) run ./test/bench $(BENCH_ARGS)

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"sort"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
+)
+
+const reverseJob = "reverseProtectionGroupNoCG"
+
+// fleetResult is everything measured for one N.
+type fleetResult struct {
+	N           int
+	JobDuration time.Duration
+	RateLimit   string
+
+	// Setup: creating N ProtectionGroups until all are Ready.
+	SetupTook  time.Duration
+	SetupCalls callCounts
+
+	// The flip.
+	FlipSend  time.Duration // sending all N patches
+	LastReady time.Duration // first patch sent -> last group Ready
+	// Per group: its job's end -> its Ready; its patch -> its job's start.
+	ReadyDelay []time.Duration
+	ActDelay   []time.Duration
+	Calls      callCounts
+	// Per group spread of SDRS calls (min, max).
+	CallsMin, CallsMax int
+	Kube               kubeCounts
+	Reconciles         float64
+	CPU                time.Duration // manager CPU during the flip
+	MachineBusy        float64       // whole machine busy share during the flip, 0..1
+	LoadAvg            float64
+	PeakRSS            int64 // VmHWM over the manager's whole life
+	RSSAfter           int64
+
+	Idle idleResult
+}
+
+// kubeCounts are the manager's Kubernetes API requests in a window, from
+// its client-go metrics (rest_client_requests_total), and the Events it
+// created.
+type kubeCounts struct {
+	ByMethod map[string]float64
+	// EventWrites are Event creations and series updates.
+	EventWrites float64
+}
+
+func (k kubeCounts) writes() float64 {
+	return k.ByMethod["POST"] + k.ByMethod["PUT"] + k.ByMethod["PATCH"] + k.ByMethod["DELETE"]
+}
+
+type idleResult struct {
+	SyncInterval time.Duration
+	Window       time.Duration
+	Calls        callCounts
+	// PerGroupPerSync is calls per group per syncInterval.
+	PerGroupPerSync float64
+	CPUPerMinute    time.Duration
+	// KubeWrites is the manager's Kubernetes writes per group per
+	// syncInterval.
+	KubeWrites float64
+	// Default is the same at the default syncInterval, when measured.
+	DefaultWindow   time.Duration
+	DefaultCalls    callCounts
+	DefaultPerGroup float64 // per group per 5 minutes
+}
+
+type fleetOptions struct {
+	n              int
+	jobDuration    time.Duration
+	callsPerSecond int32
+	burst          int32
+	seedBatch      int
+	workers        int
+	managerArgs    []string
+	readyTimeout   time.Duration
+	idleSync       time.Duration
+	idleWindow     time.Duration
+	idleDefault    time.Duration // 0: skip
+	// baselines: how many groups each runbook variant flips (0: none).
+	serialGroups, parallelGroups, parallel int
+	runbookPoll                            time.Duration
+}
+
+type scenarioResult struct {
+	Fleet    fleetResult
+	Serial   *runbookMeasure
+	Parallel *runbookMeasure
+}
+
+// runbookMeasure is a runbook run with its calls.
+type runbookMeasure struct {
+	runbookResult
+	Calls callCounts
+}
+
+func runScenario(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
+	s, err := startStack(ctx, stackOptions{n: o.n, jobDuration: o.jobDuration,
+		callsPerSecond: o.callsPerSecond, burst: o.burst, syncInterval: 5 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	res := &scenarioResult{}
+	fr, err := s.measureFleet(ctx, o)
+	res.Fleet = fr
+	if err != nil {
+		return res, err
+	}
+	s.stopManager()
+	if o.serialGroups > 0 {
+		m, err := s.measureRunbook(ctx, o, "serial", min(o.serialGroups, o.n), 1)
+		if err != nil {
+			return res, err
+		}
+		res.Serial = m
+	}
+	if o.parallelGroups > 0 {
+		m, err := s.measureRunbook(ctx, o, "parallel", min(o.parallelGroups, o.n), o.parallel)
+		if err != nil {
+			return res, err
+		}
+		res.Parallel = m
+	}
+	return res, nil
+}
+
+func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, error) {
+	r := fleetResult{N: o.n, JobDuration: o.jobDuration,
+		RateLimit: fmt.Sprintf("%d calls/s, burst %d", o.callsPerSecond, o.burst)}
+	log.Printf("N=%d: seeding %d groups", o.n, o.n)
+	ids, err := s.seed(ctx, "fleet", o.n, o.seedBatch)
+	if err != nil {
+		return r, err
+	}
+	if err := s.startManager(ctx, o.managerArgs); err != nil {
+		return r, err
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return r, err
+	}
+	log.Printf("N=%d: creating %d ProtectionGroups", o.n, o.n)
+	setupStart := time.Now()
+	names, err := s.createGroups(ctx, ids, o.workers)
+	if err != nil {
+		return r, err
+	}
+	if _, err := s.track.waitReady(ctx, names, nil, o.readyTimeout); err != nil {
+		return r, fmt.Errorf("setup: %w", err)
+	}
+	r.SetupTook = time.Since(setupStart)
+	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return r, err
+	}
+	r.SetupCalls = countCalls(calls)
+	log.Printf("N=%d: all Ready after %s; settling", o.n, r.SetupTook.Round(time.Millisecond))
+	// Let Events and trailing requeues of the setup drain.
+	time.Sleep(3 * time.Second)
+
+	groupOf := map[string]string{}
+	for i, n := range names {
+		groupOf[n] = ids[i]
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return r, err
+	}
+	before, err := scrape(ctx, s.metricsURL)
+	if err != nil {
+		return r, err
+	}
+	evBefore, err := s.eventWrites(ctx)
+	if err != nil {
+		return r, err
+	}
+	psBefore, err := readProcStats(s.mgr.Pid())
+	if err != nil {
+		return r, err
+	}
+	busy0, total0 := machineCPU()
+
+	log.Printf("N=%d: flipping every desiredActiveSite to target", o.n)
+	t0 := time.Now()
+	patchedAt, gens, err := s.flip(ctx, names, drv1alpha1.SiteTarget, o.workers)
+	if err != nil {
+		return r, err
+	}
+	r.FlipSend = time.Since(t0)
+	readyAt, err := s.track.waitReady(ctx, names, gens, o.readyTimeout)
+	if err != nil {
+		return r, fmt.Errorf("flip: %w", err)
+	}
+	var last time.Time
+	for _, t := range readyAt {
+		if t.After(last) {
+			last = t
+		}
+	}
+	r.LastReady = last.Sub(t0)
+	r.LoadAvg = loadAvg()
+	busy1, total1 := machineCPU()
+	if total1 > total0 {
+		r.MachineBusy = float64(busy1-busy0) / float64(total1-total0)
+	}
+	psAfter, err := readProcStats(s.mgr.Pid())
+	if err != nil {
+		return r, err
+	}
+	r.CPU = psAfter.CPU - psBefore.CPU
+	log.Printf("N=%d: last Ready %.2fs after the flip (%.2f x D)", o.n, r.LastReady.Seconds(), r.LastReady.Seconds()/o.jobDuration.Seconds())
+
+	// Trailing writes (the last Events) land shortly after Ready.
+	time.Sleep(2 * time.Second)
+	after, err := scrape(ctx, s.metricsURL)
+	if err != nil {
+		return r, err
+	}
+	d := delta(before, after)
+	r.Kube.ByMethod = map[string]float64{}
+	for k, v := range d.byLabel("rest_client_requests_total", "method") {
+		r.Kube.ByMethod[k] = v
+	}
+	r.Reconciles = d.sum("controller_runtime_reconcile_total", `controller="protectiongroup"`)
+	evAfter, err := s.eventWrites(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Kube.EventWrites = evAfter - evBefore
+
+	calls, err = s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return r, err
+	}
+	flipCalls := between(calls, t0, last.Add(2*time.Second))
+	r.Calls = countCalls(flipCalls)
+	perGroup := map[string]int{}
+	for _, c := range flipCalls {
+		if classify(c.Operation) != classECS {
+			perGroup[c.GroupID]++
+		}
+	}
+	r.CallsMin, r.CallsMax = 1<<30, 0
+	for _, id := range ids {
+		r.CallsMin = min(r.CallsMin, perGroup[id])
+		r.CallsMax = max(r.CallsMax, perGroup[id])
+	}
+
+	st, err := s.emu.State(ctx)
+	if err != nil {
+		return r, err
+	}
+	jobOf := map[string]harness.JobState{}
+	for _, j := range st.Jobs {
+		if j.Type == reverseJob && !j.Begin.Before(t0) {
+			jobOf[j.GroupID] = j
+		}
+	}
+	for _, n := range names {
+		j, ok := jobOf[groupOf[n]]
+		if !ok || j.End.IsZero() {
+			return r, fmt.Errorf("no finished %s job for %s (group %s)", reverseJob, n, groupOf[n])
+		}
+		r.ReadyDelay = append(r.ReadyDelay, readyAt[n].Sub(j.End))
+		r.ActDelay = append(r.ActDelay, j.Begin.Sub(patchedAt[n]))
+	}
+
+	if err := s.measureIdle(ctx, o, &r); err != nil {
+		return r, err
+	}
+	ps, err := readProcStats(s.mgr.Pid())
+	if err != nil {
+		return r, err
+	}
+	r.PeakRSS, r.RSSAfter = ps.PeakRSS, ps.RSS
+	return r, nil
+}
+
+// measureIdle counts the calls of a fleet where nothing changes, first
+// with a short syncInterval (to see the pattern quickly), then, when asked,
+// at the default.
+func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult) error {
+	if o.idleWindow <= 0 {
+		return nil
+	}
+	if o.idleDefault > 0 {
+		// At the default syncInterval (the stack starts with it): the
+		// flip moved every group's next sync to Ready + 5m.
+		log.Printf("N=%d: idle at the default syncInterval for %s", o.n, o.idleDefault)
+		if err := s.clearCalls(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := sleep(ctx, o.idleDefault); err != nil {
+			return err
+		}
+		calls, err := s.emu.Admin.Calls(ctx, "", "")
+		if err != nil {
+			return err
+		}
+		r.Idle.DefaultWindow = time.Since(start)
+		r.Idle.DefaultCalls = countCalls(calls)
+		r.Idle.DefaultPerGroup = float64(r.Idle.DefaultCalls.Total) / float64(o.n) /
+			(r.Idle.DefaultWindow.Minutes() / 5)
+	}
+	log.Printf("N=%d: idle with syncInterval %s for %s", o.n, o.idleSync, o.idleWindow)
+	r.Idle.SyncInterval = o.idleSync
+	if err := s.setSyncInterval(ctx, o.idleSync); err != nil {
+		return err
+	}
+	// The ProviderConfig change wakes every group once; then each settles
+	// into its own rhythm.
+	if err := sleep(ctx, o.idleSync+5*time.Second); err != nil {
+		return err
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return err
+	}
+	ps0, err := readProcStats(s.mgr.Pid())
+	if err != nil {
+		return err
+	}
+	m0, err := scrape(ctx, s.metricsURL)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := sleep(ctx, o.idleWindow); err != nil {
+		return err
+	}
+	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return err
+	}
+	ps1, err := readProcStats(s.mgr.Pid())
+	if err != nil {
+		return err
+	}
+	m1, err := scrape(ctx, s.metricsURL)
+	if err != nil {
+		return err
+	}
+	r.Idle.Window = time.Since(start)
+	syncs := r.Idle.Window.Seconds() / o.idleSync.Seconds()
+	w := delta(m0, m1).byLabel("rest_client_requests_total", "method")
+	r.Idle.KubeWrites = (w["POST"] + w["PUT"] + w["PATCH"] + w["DELETE"]) / float64(o.n) / syncs
+	r.Idle.Calls = countCalls(calls)
+	r.Idle.PerGroupPerSync = float64(r.Idle.Calls.Total) / float64(o.n) / syncs
+	r.Idle.CPUPerMinute = time.Duration(float64(ps1.CPU-ps0.CPU) / r.Idle.Window.Minutes())
+	return nil
+}
+
+// eventWrites counts the writes behind the namespace's Events: one create
+// per Event plus one update per further occurrence in its series.
+func (s *stack) eventWrites(ctx context.Context) (float64, error) {
+	var list eventsv1.EventList
+	if err := s.kube.List(ctx, &list, client.InNamespace(s.ns)); err != nil {
+		return 0, err
+	}
+	n := 0.0
+	for _, e := range list.Items {
+		n++
+		if e.Series != nil && e.Series.Count > 1 {
+			n += float64(e.Series.Count - 1)
+		}
+	}
+	return n, nil
+}
+
+func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string, groups, par int) (*runbookMeasure, error) {
+	log.Printf("N=%d: runbook %s (parallelism %d) over %d groups", o.n, name, par, groups)
+	ids, err := s.seed(ctx, "runbook-"+name, groups, o.seedBatch)
+	if err != nil {
+		return nil, err
+	}
+	eo := s.emu.Options()
+	rb, err := newRunbook(s.emu.SDRSURL, eo.ProjectID, eo.AccessKey, eo.SecretKey, o.runbookPoll, par)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return nil, err
+	}
+	res := rb.failOver(ctx, ids, "target")
+	if res.Failed > 0 {
+		return nil, fmt.Errorf("runbook %s: %d of %d groups failed", name, res.Failed, groups)
+	}
+	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, id := range ids {
+		set[id] = true
+	}
+	return &runbookMeasure{runbookResult: res, Calls: countCalls(forGroups(calls, set))}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// rateResult is the tight rate-limit scenario.
+type rateResult struct {
+	N                int
+	Rate             float64
+	Burst            int
+	Calls            int // SDRS and ECS calls from the flip to the last Ready
+	LastReady        time.Duration
+	Predicted        time.Duration // (Calls - Burst) / Rate
+	MaxIn1s          int
+	BucketExcess     float64
+	MeanRate         float64
+	SetupCalls       int
+	SetupTook        time.Duration
+	SetupMaxIn1s     int
+	SetupBucketExces float64
+}
+
+func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*rateResult, error) {
+	s, err := startStack(ctx, stackOptions{n: o.n, jobDuration: o.jobDuration,
+		callsPerSecond: rate, burst: burst, syncInterval: 5 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	r := &rateResult{N: o.n, Rate: float64(rate), Burst: int(burst)}
+	ids, err := s.seed(ctx, "limited", o.n, o.seedBatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startManager(ctx, o.managerArgs); err != nil {
+		return nil, err
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return nil, err
+	}
+	log.Printf("rate limit %d/s burst %d: creating %d ProtectionGroups", rate, burst, o.n)
+	start := time.Now()
+	names, err := s.createGroups(ctx, ids, o.workers)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.track.waitReady(ctx, names, nil, o.readyTimeout); err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	r.SetupTook = time.Since(start)
+	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	r.SetupCalls = len(calls)
+	ts := times(calls)
+	r.SetupMaxIn1s = maxInWindow(ts, time.Second)
+	if len(ts) <= 20000 {
+		r.SetupBucketExces = bucketExcess(ts, r.Rate, r.Burst)
+	}
+	// Let the bucket fill up again, as it would before a real incident.
+	if err := sleep(ctx, time.Duration(float64(burst)/float64(rate)*float64(time.Second))+3*time.Second); err != nil {
+		return nil, err
+	}
+	if err := s.clearCalls(ctx); err != nil {
+		return nil, err
+	}
+	log.Printf("rate limit %d/s burst %d: flipping %d groups", rate, burst, o.n)
+	t0 := time.Now()
+	_, gens, err := s.flip(ctx, names, drv1alpha1.SiteTarget, o.workers)
+	if err != nil {
+		return nil, err
+	}
+	readyAt, err := s.track.waitReady(ctx, names, gens, o.readyTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("flip: %w", err)
+	}
+	var last time.Time
+	for _, t := range readyAt {
+		if t.After(last) {
+			last = t
+		}
+	}
+	r.LastReady = last.Sub(t0)
+	calls, err = s.emu.Admin.Calls(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	flip := between(calls, t0, last.Add(time.Second))
+	r.Calls = len(flip)
+	ts = times(flip)
+	r.MaxIn1s = maxInWindow(ts, time.Second)
+	if len(ts) <= 20000 {
+		r.BucketExcess = bucketExcess(ts, r.Rate, r.Burst)
+	}
+	if r.LastReady > 0 {
+		r.MeanRate = float64(r.Calls) / r.LastReady.Seconds()
+	}
+	r.Predicted = time.Duration(float64(max(r.Calls-r.Burst, 0)) / r.Rate * float64(time.Second))
+	return r, nil
+}
+
+// sortedDurations is a helper for the report.
+func sortedDurations(ds []time.Duration) []time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s
+}
+
+var _ = emutest.Call{}

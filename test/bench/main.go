@@ -1,0 +1,207 @@
+// Command bench measures the operator at fleet scale: N protected groups
+// flipped at once (issue 6), against runbooks that call the SDK group by
+// group, and writes docs/performance.md. `make bench` runs it; every flag
+// has a default that reproduces the committed report.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
+)
+
+// runOptions are the flags.
+type runOptions struct {
+	Sizes          []int
+	JobDuration    time.Duration
+	CallsPerSecond int
+	Burst          int
+	SeedBatch      int
+	Workers        int
+	ManagerArgs    []string
+	ReadyTimeout   time.Duration
+	IdleSync       time.Duration
+	IdleWindow     time.Duration
+	IdleDefaultN   int
+	IdleDefault    time.Duration
+	SerialGroups   int
+	ParallelGroups int
+	Parallel       int
+	RunbookPoll    time.Duration
+	RateN          int
+	Rate           int
+	RateBurst      int
+	Out            string
+	JSON           string
+}
+
+func main() {
+	var o runOptions
+	var sizes, mgrArgs string
+	flag.StringVar(&sizes, "sizes", "100,1000,5000", "fleet sizes N, comma-separated")
+	flag.DurationVar(&o.JobDuration, "job-duration", 5*time.Second, "D: how long every SDRS job takes in the emulator")
+	flag.IntVar(&o.CallsPerSecond, "calls-per-second", 1000, "the ProviderConfig's rate limit in the fleet runs (the API's maximum is 1000)")
+	flag.IntVar(&o.Burst, "burst", 1000, "the ProviderConfig's burst in the fleet runs")
+	flag.IntVar(&o.SeedBatch, "seed-batch", 500, "groups per POST /admin/seed")
+	flag.IntVar(&o.Workers, "workers", 64, "parallel clients creating and flipping ProtectionGroups")
+	flag.StringVar(&mgrArgs, "manager-args", "", "extra manager flags, space-separated (e.g. \"--kube-api-qps=100\")")
+	flag.DurationVar(&o.ReadyTimeout, "ready-timeout", 20*time.Minute, "how long to wait for all groups to be Ready")
+	flag.DurationVar(&o.IdleSync, "idle-sync-interval", 20*time.Second, "the shortened syncInterval of the idle measurement")
+	flag.DurationVar(&o.IdleWindow, "idle-window", 60*time.Second, "the idle measurement's window (0 skips it)")
+	flag.IntVar(&o.IdleDefaultN, "idle-default-n", 100, "the N whose idle state is also measured at the default syncInterval")
+	flag.DurationVar(&o.IdleDefault, "idle-default-window", 5*time.Minute+30*time.Second, "window at the default syncInterval (0 skips it)")
+	flag.IntVar(&o.SerialGroups, "serial-groups", 30, "groups the serial runbook flips (scaled to N; 0 skips it)")
+	flag.IntVar(&o.ParallelGroups, "parallel-groups", 1000, "groups the parallel runbook flips at most (scaled to N; 0 skips it)")
+	flag.IntVar(&o.Parallel, "parallel", 20, "the parallel runbook's parallelism")
+	flag.DurationVar(&o.RunbookPoll, "runbook-poll", 5*time.Second, "the runbooks' job poll interval")
+	flag.IntVar(&o.RateN, "rate-n", 300, "N of the tight rate-limit run (0 skips it)")
+	flag.IntVar(&o.Rate, "rate", 20, "calls per second of the tight rate-limit run")
+	flag.IntVar(&o.RateBurst, "rate-burst", 20, "burst of the tight rate-limit run")
+	flag.StringVar(&o.Out, "out", "docs/performance.md", "the report to write (relative to the repository root)")
+	flag.StringVar(&o.JSON, "json", "", "also write the raw results as JSON to this file")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			log.Fatalf("-sizes: bad size %q", s)
+		}
+		o.Sizes = append(o.Sizes, n)
+	}
+	o.ManagerArgs = strings.Fields(mgrArgs)
+	ctrllog.SetLogger(logr.Discard()) // envtest's own chatter; every process logs to the run directory
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, _, err := harness.Binaries(); err != nil {
+		log.Fatal(err)
+	}
+	run := &benchRun{Command: commandLine(), Started: time.Now(), Machine: machineDescription(), Opts: o}
+	if dir, err := harness.RunDir(); err == nil {
+		log.Printf("logs of every process in %s", dir)
+	}
+	write := func() {
+		run.Took = time.Since(run.Started)
+		out := o.Out
+		if !filepath.IsAbs(out) {
+			out = filepath.Join(root, out)
+		}
+		if err := os.WriteFile(out, []byte(run.markdown()), 0o644); err != nil {
+			log.Printf("cannot write %s: %v", out, err)
+		} else {
+			log.Printf("wrote %s", out)
+		}
+		if o.JSON != "" {
+			b, _ := json.MarshalIndent(run, "", "  ")
+			_ = os.WriteFile(o.JSON, b, 0o644)
+		}
+	}
+	failed := false
+	for _, n := range o.Sizes {
+		fo := fleetOptions{
+			n: n, jobDuration: o.JobDuration, callsPerSecond: int32(o.CallsPerSecond), burst: int32(o.Burst),
+			seedBatch: o.SeedBatch, workers: o.Workers, managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout,
+			idleSync: o.IdleSync, idleWindow: o.IdleWindow,
+			serialGroups: o.SerialGroups, parallelGroups: o.ParallelGroups, parallel: o.Parallel, runbookPoll: o.RunbookPoll,
+		}
+		if n == o.IdleDefaultN {
+			fo.idleDefault = o.IdleDefault
+		}
+		res, err := runScenario(ctx, fo)
+		if res != nil {
+			run.Scenarios = append(run.Scenarios, res)
+		}
+		if err != nil {
+			log.Printf("N=%d: %v", n, err)
+			run.Errors = append(run.Errors, fmt.Sprintf("N=%d: %v", n, err))
+			failed = true
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		write()
+	}
+	if o.RateN > 0 && ctx.Err() == nil {
+		fo := fleetOptions{n: o.RateN, jobDuration: o.JobDuration, seedBatch: o.SeedBatch, workers: o.Workers,
+			managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout}
+		r, err := runRateLimited(ctx, fo, int32(o.Rate), int32(o.RateBurst))
+		if err != nil {
+			log.Printf("rate limit: %v", err)
+			run.Errors = append(run.Errors, fmt.Sprintf("rate limit: %v", err))
+			failed = true
+		}
+		run.Rate = r
+	}
+	sort.SliceStable(run.Scenarios, func(i, j int) bool { return run.Scenarios[i].Fleet.N < run.Scenarios[j].Fleet.N })
+	write()
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// commandLine is how to run this again: make bench when the flags are the
+// defaults, else the go run line.
+func commandLine() string {
+	args := os.Args[1:]
+	var keep []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		// -out and -json only say where to write.
+		if strings.HasPrefix(a, "-out") || strings.HasPrefix(a, "--out") || strings.HasPrefix(a, "-json") || strings.HasPrefix(a, "--json") {
+			if !strings.Contains(a, "=") {
+				i++
+			}
+			continue
+		}
+		keep = append(keep, strconv.Quote(a))
+	}
+	if len(keep) == 0 {
+		return "make bench"
+	}
+	return "make bench BENCH_ARGS='" + strings.Join(unquote(keep), " ") + "'"
+}
+
+func unquote(qs []string) []string {
+	out := make([]string, len(qs))
+	for i, q := range qs {
+		s, err := strconv.Unquote(q)
+		if err != nil {
+			s = q
+		}
+		if strings.ContainsAny(s, " \"'") {
+			s = strconv.Quote(s)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
+)
+
+// stack is one control plane, one emulator and (while the operator is
+// measured) one manager, with the ProtectionGroups of one namespace.
+type stack struct {
+	cp  *harness.ControlPlane
+	emu *harness.Emulator
+	mgr *harness.Manager
+	// kube is a client without client-side throttling, so the benchmark's
+	// own writes (create, flip) do not pace the measurement.
+	kube client.WithWatch
+	ns   string
+	pc   string
+	// metricsURL is the manager's Prometheus endpoint.
+	metricsURL string
+	track      *tracker
+	// stopTrack ends the tracker's watch; an open watch would hold up
+	// kube-apiserver's graceful stop.
+	stopTrack context.CancelFunc
+}
+
+type stackOptions struct {
+	n              int
+	jobDuration    time.Duration
+	callsPerSecond int32
+	burst          int32
+	syncInterval   time.Duration
+	managerArgs    []string
+}
+
+func startStack(ctx context.Context, o stackOptions) (*stack, error) {
+	s := &stack{pc: "bench"}
+	var err error
+	log.Printf("starting control plane")
+	if s.cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{}); err != nil {
+		return nil, err
+	}
+	cfg := rest.CopyConfig(s.cp.Config)
+	cfg.QPS, cfg.Burst = 5000, 10000
+	if s.kube, err = client.NewWithWatch(cfg, client.Options{Scheme: harness.Scheme}); err != nil {
+		s.stop()
+		return nil, err
+	}
+	log.Printf("starting emulator (job duration %s)", o.jobDuration)
+	s.emu, err = harness.StartEmulator(harness.EmulatorOptions{
+		Name:        "bench-emulator",
+		JobDuration: o.jobDuration,
+		// Seeded groups are active already; copies only run after a
+		// forced failover, which the benchmark does not do.
+		SyncDuration: o.jobDuration,
+		ExtraArgs:    []string{"--max-calls", strconv.Itoa(max(100000, 40*o.n))},
+	})
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	if s.ns, err = s.cp.Namespace(ctx, "bench-"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	pc := harness.ProviderConfigFor(s.pc, s.ns, s.emu, "")
+	pc.Spec.RateLimit = drv1alpha1.RateLimit{CallsPerSecond: o.callsPerSecond, Burst: o.burst}
+	pc.Spec.SyncInterval = metav1.Duration{Duration: o.syncInterval}
+	eo := s.emu.Options()
+	if err := s.cp.CreateProviderConfig(ctx, pc, eo.AccessKey, eo.SecretKey); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.track = newTracker()
+	tctx, cancel := context.WithCancel(ctx)
+	s.stopTrack = cancel
+	go s.track.run(tctx, s.kube, s.ns)
+	return s, nil
+}
+
+// startManager starts bin/manager with its metrics endpoint on a free port.
+func (s *stack) startManager(ctx context.Context, extra []string) error {
+	port, err := localrun.FreePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	args := append([]string{"--metrics-bind-address", addr}, extra...)
+	log.Printf("starting manager %v", args)
+	s.mgr, err = harness.StartManager(harness.ManagerOptions{
+		Name: "bench-manager", Kubeconfig: s.cp.Kubeconfig, WatchNamespace: s.ns, ExtraArgs: args,
+	})
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := s.mgr.WaitReady(wctx); err != nil {
+		return err
+	}
+	s.metricsURL = "http://" + addr + "/metrics"
+	return nil
+}
+
+func (s *stack) stopManager() {
+	if s.mgr != nil {
+		_ = s.mgr.Stop()
+		s.mgr = nil
+	}
+}
+
+func (s *stack) stop() {
+	if s.stopTrack != nil {
+		s.stopTrack()
+	}
+	s.stopManager()
+	if s.emu != nil {
+		_ = s.emu.Stop()
+	}
+	if s.cp != nil {
+		_ = s.cp.Stop()
+	}
+}
+
+// seed creates n protected groups in the emulator, in batches, with every
+// server already stopped: the benchmark's groups use serverPower Manual,
+// as after a runbook's "stop production" step.
+func (s *stack) seed(ctx context.Context, prefix string, n, batch int) ([]string, error) {
+	ids := make([]string, 0, n)
+	stopped := []emutest.Instance{{ProductionPower: "SHUTOFF", DRPower: "SHUTOFF"}}
+	for start := 0; start < n; start += batch {
+		var groups []emutest.Group
+		for i := start; i < min(n, start+batch); i++ {
+			groups = append(groups, emutest.Group{Name: fmt.Sprintf("%s-%05d", prefix, i), Instances: stopped})
+		}
+		res, err := s.emu.Admin.Seed(ctx, groups...)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range res {
+			ids = append(ids, g.ID)
+		}
+	}
+	return ids, nil
+}
+
+// createGroups creates one ProtectionGroup per SDRS group, named pg-00000
+// and so on, in parallel.
+func (s *stack) createGroups(ctx context.Context, ids []string, workers int) ([]string, error) {
+	names := make([]string, len(ids))
+	for i := range ids {
+		names[i] = fmt.Sprintf("pg-%05d", i)
+	}
+	err := parallel(ctx, len(ids), workers, func(i int) error {
+		pg := harness.AdoptingGroup(s.ns, names[i], s.pc, ids[i])
+		pg.Spec.ServerPower = drv1alpha1.ServerPowerManual
+		return s.kube.Create(ctx, pg)
+	})
+	return names, err
+}
+
+// flip patches every group's desiredActiveSite at once and returns when
+// each patch was answered and the generation it produced.
+func (s *stack) flip(ctx context.Context, names []string, site drv1alpha1.Site, workers int) (map[string]time.Time, map[string]int64, error) {
+	var mu sync.Mutex
+	at := map[string]time.Time{}
+	gens := map[string]int64{}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"desiredActiveSite":"`+string(site)+`"}}`))
+	err := parallel(ctx, len(names), workers, func(i int) error {
+		pg := &drv1alpha1.ProtectionGroup{}
+		pg.Namespace, pg.Name = s.ns, names[i]
+		if err := s.kube.Patch(ctx, pg, patch); err != nil {
+			return err
+		}
+		mu.Lock()
+		at[names[i]] = time.Now()
+		gens[names[i]] = pg.Generation
+		mu.Unlock()
+		return nil
+	})
+	return at, gens, err
+}
+
+// setSyncInterval changes the ProviderConfig's syncInterval.
+func (s *stack) setSyncInterval(ctx context.Context, d time.Duration) error {
+	pc := &drv1alpha1.ProviderConfig{}
+	pc.Name = s.pc
+	return s.kube.Patch(ctx, pc, client.RawPatch(types.MergePatchType,
+		[]byte(`{"spec":{"syncInterval":"`+d.String()+`"}}`)))
+}
+
+// clearCalls empties the emulator's call log.
+func (s *stack) clearCalls(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.emu.SDRSURL+"/admin/calls", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("DELETE /admin/calls: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// parallel runs fn(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan int)
+	)
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+// tracker watches the namespace's ProtectionGroups and remembers, for each,
+// when it was first seen Ready for a generation.
+type tracker struct {
+	mu sync.Mutex
+	// ready is, per object, the highest generation seen Ready and when.
+	ready map[string]readyMark
+	last  map[string]string // name -> one-line status, for timeouts
+}
+
+type readyMark struct {
+	gen int64
+	at  time.Time
+}
+
+func newTracker() *tracker {
+	return &tracker{ready: map[string]readyMark{}, last: map[string]string{}}
+}
+
+// isReady is the benchmark's "done": Ready True for the current generation,
+// the desired site active, nothing in flight.
+func isReady(pg *drv1alpha1.ProtectionGroup) bool {
+	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == pg.Generation &&
+		string(pg.Status.ActiveSite) == string(pg.Spec.DesiredActiveSite) && pg.Status.CurrentOperation == nil
+}
+
+func (t *tracker) observe(pg *drv1alpha1.ProtectionGroup, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.last[pg.Name] = harness.Describe(pg)
+	if !isReady(pg) {
+		return
+	}
+	if m, ok := t.ready[pg.Name]; !ok || m.gen < pg.Generation {
+		t.ready[pg.Name] = readyMark{gen: pg.Generation, at: now}
+	}
+}
+
+func (t *tracker) run(ctx context.Context, c client.WithWatch, ns string) {
+	for ctx.Err() == nil {
+		var list drv1alpha1.ProtectionGroupList
+		if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		now := time.Now()
+		for i := range list.Items {
+			t.observe(&list.Items[i], now)
+		}
+		w, err := c.Watch(ctx, &drv1alpha1.ProtectionGroupList{}, client.InNamespace(ns),
+			&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			if ev.Type != watch.Added && ev.Type != watch.Modified {
+				continue
+			}
+			if pg, ok := ev.Object.(*drv1alpha1.ProtectionGroup); ok {
+				t.observe(pg, time.Now())
+			}
+		}
+		w.Stop()
+	}
+}
+
+// readyTimes returns when each name was first Ready at generation >=
+// gens[name] (gen 1 when gens is nil); missing names are not Ready yet.
+func (t *tracker) readyTimes(names []string, gens map[string]int64) map[string]time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]time.Time{}
+	for _, n := range names {
+		want := int64(1)
+		if gens != nil {
+			want = gens[n]
+		}
+		if m, ok := t.ready[n]; ok && m.gen >= want {
+			out[n] = m.at
+		}
+	}
+	return out
+}
+
+// waitReady waits until every name is Ready at its generation.
+func (t *tracker) waitReady(ctx context.Context, names []string, gens map[string]int64, timeout time.Duration) (map[string]time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	lastLog := time.Now()
+	for {
+		got := t.readyTimes(names, gens)
+		if len(got) == len(names) {
+			return got, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.mu.Lock()
+			var sample string
+			for _, n := range names {
+				if _, ok := got[n]; !ok {
+					sample = n + ": " + t.last[n]
+					break
+				}
+			}
+			t.mu.Unlock()
+			return got, fmt.Errorf("%d of %d ProtectionGroups Ready after %s; e.g. %s", len(got), len(names), timeout, sample)
+		}
+		if time.Since(lastLog) > 15*time.Second {
+			log.Printf("  %d/%d Ready", len(got), len(names))
+			lastLog = time.Now()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -78,7 +78,7 @@ func (e *Emulator) createDrill(c *call) error {
 		ID: newUUID(), Seq: e.st.nextSeq(), Name: name, Status: statusCreating,
 		GroupID: g.ID, VpcID: vpc, CreatedAt: now, UpdatedAt: now,
 	}
-	e.st.Drills[d.ID] = d
+	e.st.putDrill(d)
 	g.LastDrillAt = now
 	j := e.newJob(jobKindSDRS, jobCreateDrill,
 		JobEntities{ServerGroupID: g.ID, DrillID: d.ID},
@@ -188,6 +188,6 @@ func (e *Emulator) endDeleteDrill(j *Job, f *JobFault) *JobFault {
 	for _, s := range d.Servers {
 		delete(e.st.Servers, s.ServerID)
 	}
-	delete(e.st.Drills, d.ID)
+	e.st.removeDrill(d)
 	return nil
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -178,7 +179,7 @@ func (e *Emulator) addInstance(g *Group, s newInstanceSpec) *Instance {
 	} else {
 		in.SourceServer, in.TargetServer = s.serverID, drID
 	}
-	e.st.Instances[in.ID] = in
+	e.st.putInstance(in)
 	return in
 }
 
@@ -316,8 +317,15 @@ func (e *Emulator) listInstances(c *call) error {
 	if err != nil {
 		return err
 	}
+	// One group's instances come from the index, not a scan of all.
+	var pool []*Instance
+	if id := q.Get("server_group_id"); id != "" {
+		pool = e.st.instancesOf(id)
+	} else {
+		pool = slices.Collect(maps.Values(e.st.Instances))
+	}
 	var out []*Instance
-	for _, in := range e.st.Instances {
+	for _, in := range pool {
 		g := e.st.Groups[in.GroupID]
 		switch {
 		case q.Get("server_group_id") != "" && in.GroupID != q.Get("server_group_id"),
@@ -485,7 +493,7 @@ func (e *Emulator) endDeleteInstances(j *Job, f *JobFault) *JobFault {
 		if g := e.st.Groups[in.GroupID]; g != nil && j.Params.DeleteTarget {
 			delete(e.st.Servers, in.drServer(g))
 		}
-		delete(e.st.Instances, in.ID)
+		e.st.removeInstance(in)
 	}
 	return f
 }

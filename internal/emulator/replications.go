@@ -100,7 +100,7 @@ func (e *Emulator) createReplication(c *call) error {
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	e.st.Replications[r.ID] = r
+	e.st.putReplication(r)
 	j := e.newJob(jobKindSDRS, jobCreateReplication,
 		JobEntities{ServerGroupID: g.ID, ReplicationPairID: r.ID, VolumeIDs: r.VolumeID + "," + r.DRVolumeID},
 		JobParams{GroupID: g.ID, ReplicationID: r.ID})
@@ -247,7 +247,7 @@ func (e *Emulator) endDeleteReplication(j *Job, f *JobFault) *JobFault {
 	if j.Params.DeleteTarget {
 		delete(e.st.Volumes, r.DRVolumeID)
 	}
-	delete(e.st.Replications, r.ID)
+	e.st.removeReplication(r)
 	return nil
 }
 

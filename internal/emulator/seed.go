@@ -186,6 +186,7 @@ func (e *Emulator) seedInstance(g *Group, si SeedInstance) SeedInstanceResult {
 	} else {
 		in.SourceServer = dr.ID
 	}
+	e.st.indexServers(in)
 	in.Status = g.Status
 
 	vol := e.addVolume("", si.Name+"-sys", g.productionAZ(), defaultVolumeSize, defaultVolumeType, true)
@@ -196,7 +197,7 @@ func (e *Emulator) seedInstance(g *Group, si SeedInstance) SeedInstanceResult {
 		VolumeID: vol.ID, DRVolumeID: drVol.ID, InstanceID: in.ID, Device: "/dev/vda",
 		Size: vol.Size, VolumeType: vol.VolumeType, Bootable: true, CreatedAt: now, UpdatedAt: now,
 	}
-	e.st.Replications[r.ID] = r
+	e.st.putReplication(r)
 	return SeedInstanceResult{
 		ID: in.ID, Name: in.Name, SourceServer: in.SourceServer, TargetServer: in.TargetServer,
 		ProductionServer: prod.ID, DRServer: dr.ID, ReplicationID: r.ID,

@@ -28,6 +28,23 @@ type state struct {
 	JobFaults   []JobFault      `json:"job_faults"`
 	HTTPFaults  *HTTPFaults     `json:"http_faults,omitempty"`
 	Calls       []Call          `json:"calls"`
+
+	// idx finds a group's members and a server's instance without a scan
+	// of every object, so a call costs the same with 5 or 5000 groups. It
+	// is derived, never saved, and rebuilt whenever the maps' sizes say
+	// something changed them behind its back.
+	idx *memberIndex
+}
+
+// memberIndex lists each group's instances, replication pairs and drills
+// in creation order, and the instance of each protected server.
+type memberIndex struct {
+	instances    map[string][]*Instance
+	replications map[string][]*Replication
+	drills       map[string][]*Drill
+	byServer     map[string]*Instance
+	// The map sizes the index was kept in step with.
+	nInstances, nReplications, nDrills int
 }
 
 func newState() *state {
@@ -118,38 +135,151 @@ func newJobID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// index returns the member index, rebuilding it when the maps' sizes show
+// a change it was not told about.
+func (s *state) index() *memberIndex {
+	if x := s.idx; x != nil && x.nInstances == len(s.Instances) && x.nReplications == len(s.Replications) && x.nDrills == len(s.Drills) {
+		return x
+	}
+	x := &memberIndex{
+		instances:     map[string][]*Instance{},
+		replications:  map[string][]*Replication{},
+		drills:        map[string][]*Drill{},
+		byServer:      map[string]*Instance{},
+		nInstances:    len(s.Instances),
+		nReplications: len(s.Replications),
+		nDrills:       len(s.Drills),
+	}
+	for _, in := range s.Instances {
+		x.instances[in.GroupID] = append(x.instances[in.GroupID], in)
+		x.byServer[in.SourceServer], x.byServer[in.TargetServer] = in, in
+	}
+	for _, r := range s.Replications {
+		x.replications[r.GroupID] = append(x.replications[r.GroupID], r)
+	}
+	for _, d := range s.Drills {
+		x.drills[d.GroupID] = append(x.drills[d.GroupID], d)
+	}
+	for _, l := range x.instances {
+		slices.SortFunc(l, func(a, b *Instance) int { return cmpSeq(a.Seq, b.Seq) })
+	}
+	for _, l := range x.replications {
+		slices.SortFunc(l, func(a, b *Replication) int { return cmpSeq(a.Seq, b.Seq) })
+	}
+	for _, l := range x.drills {
+		slices.SortFunc(l, func(a, b *Drill) int { return cmpSeq(a.Seq, b.Seq) })
+	}
+	s.idx = x
+	return x
+}
+
+// inStep reports whether the index matches the maps before a change, so
+// the change can be applied to it instead of a rebuild.
+func (s *state) inStep() bool {
+	x := s.idx
+	return x != nil && x.nInstances == len(s.Instances) && x.nReplications == len(s.Replications) && x.nDrills == len(s.Drills)
+}
+
+// putInstance adds a new instance (with a Seq above every other).
+func (s *state) putInstance(in *Instance) {
+	ok := s.inStep()
+	s.Instances[in.ID] = in
+	if ok {
+		s.idx.instances[in.GroupID] = append(s.idx.instances[in.GroupID], in)
+		s.idx.byServer[in.SourceServer], s.idx.byServer[in.TargetServer] = in, in
+		s.idx.nInstances = len(s.Instances)
+	}
+}
+
+// indexServers records an instance's servers again after they changed.
+func (s *state) indexServers(in *Instance) {
+	if s.inStep() {
+		s.idx.byServer[in.SourceServer], s.idx.byServer[in.TargetServer] = in, in
+	}
+}
+
+func (s *state) removeInstance(in *Instance) {
+	ok := s.inStep()
+	delete(s.Instances, in.ID)
+	if ok {
+		s.idx.instances[in.GroupID] = slices.DeleteFunc(s.idx.instances[in.GroupID], func(x *Instance) bool { return x == in })
+		for _, id := range []string{in.SourceServer, in.TargetServer} {
+			if s.idx.byServer[id] == in {
+				delete(s.idx.byServer, id)
+			}
+		}
+		s.idx.nInstances = len(s.Instances)
+	}
+}
+
+// putReplication adds a new replication pair (with a Seq above every
+// other).
+func (s *state) putReplication(r *Replication) {
+	ok := s.inStep()
+	s.Replications[r.ID] = r
+	if ok {
+		s.idx.replications[r.GroupID] = append(s.idx.replications[r.GroupID], r)
+		s.idx.nReplications = len(s.Replications)
+	}
+}
+
+func (s *state) removeReplication(r *Replication) {
+	ok := s.inStep()
+	delete(s.Replications, r.ID)
+	if ok {
+		s.idx.replications[r.GroupID] = slices.DeleteFunc(s.idx.replications[r.GroupID], func(x *Replication) bool { return x == r })
+		s.idx.nReplications = len(s.Replications)
+	}
+}
+
+// putDrill adds a new drill (with a Seq above every other).
+func (s *state) putDrill(d *Drill) {
+	ok := s.inStep()
+	s.Drills[d.ID] = d
+	if ok {
+		s.idx.drills[d.GroupID] = append(s.idx.drills[d.GroupID], d)
+		s.idx.nDrills = len(s.Drills)
+	}
+}
+
+func (s *state) removeDrill(d *Drill) {
+	ok := s.inStep()
+	delete(s.Drills, d.ID)
+	if ok {
+		s.idx.drills[d.GroupID] = slices.DeleteFunc(s.idx.drills[d.GroupID], func(x *Drill) bool { return x == d })
+		s.idx.nDrills = len(s.Drills)
+	}
+}
+
 // instancesOf returns the group's protected instances in creation order.
 func (s *state) instancesOf(groupID string) []*Instance {
 	var out []*Instance
-	for _, in := range s.Instances {
-		if in.GroupID == groupID {
+	for _, in := range s.index().instances[groupID] {
+		if s.Instances[in.ID] == in {
 			out = append(out, in)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Instance) int { return cmpSeq(a.Seq, b.Seq) })
 	return out
 }
 
 // replicationsOf returns the group's replication pairs in creation order.
 func (s *state) replicationsOf(groupID string) []*Replication {
 	var out []*Replication
-	for _, r := range s.Replications {
-		if r.GroupID == groupID {
+	for _, r := range s.index().replications[groupID] {
+		if s.Replications[r.ID] == r {
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Replication) int { return cmpSeq(a.Seq, b.Seq) })
 	return out
 }
 
 func (s *state) drillsOf(groupID string) []*Drill {
 	var out []*Drill
-	for _, d := range s.Drills {
-		if d.GroupID == groupID {
+	for _, d := range s.index().drills[groupID] {
+		if s.Drills[d.ID] == d {
 			out = append(out, d)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Drill) int { return cmpSeq(a.Seq, b.Seq) })
 	return out
 }
 
@@ -186,8 +316,15 @@ func (s *state) groupBusy(g *Group) string {
 
 // serverProtectedBy returns the instance that uses the server, if any.
 func (s *state) serverProtectedBy(serverID string) *Instance {
+	if in := s.index().byServer[serverID]; in != nil && s.Instances[in.ID] == in &&
+		(in.SourceServer == serverID || in.TargetServer == serverID) {
+		return in
+	}
+	// Not indexed (an unprotected server) or indexed before its ID was
+	// final (seeding sets the DR server after adding the instance).
 	for _, in := range s.Instances {
 		if in.SourceServer == serverID || in.TargetServer == serverID {
+			s.idx.byServer[serverID] = in
 			return in
 		}
 	}

@@ -68,7 +68,7 @@ control-plane: ## Build (or reuse) the pinned etcd and kube-apiserver into bin/k
 	@hack/build-control-plane.sh "$(KUBEBUILDER_ASSETS)" >/dev/null
 
 .PHONY: test
-test: verify-gen vet control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
+test: verify-gen vet chart-check control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...
 	$(GO) test -tags e2e -timeout $(TEST_TIMEOUT) -count=1 ./test/e2e/...
@@ -118,3 +118,8 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: control-plane build ## Fleet benchmark (N = 100, 1000, 5000 groups flipped at once); writes docs/performance.md. About an hour.
 	$(GO) run ./test/bench $(BENCH_ARGS)
+
+.PHONY: chart-check
+chart-check: ## Check charts/sdrs-operator against config/ and render it with Helm (hack/chart, its own module).
+	cd hack/chart && $(GO) run . verify-chart
+	cd hack/chart && $(GO) vet ./... && $(GO) test -count=1 ./...

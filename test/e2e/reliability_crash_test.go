@@ -54,10 +54,9 @@ func (s *scenario) switchedOver(pg *drv1alpha1.ProtectionGroup, groupID, request
 	}
 }
 
-// TestReliabilityKillAnswerLost: SDRS accepted the planned failover but the
+// relKillAnswerLost: SDRS accepted the planned failover but the
 // manager was SIGKILLed before the answer (and so the job ID) reached it.
-func TestReliabilityKillAnswerLost(t *testing.T) {
-	t.Parallel()
+func relKillAnswerLost(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 10, Area: "Crash",
 		Fault:  "SIGKILL after the intent is persisted, while the SDRS call is in flight: SDRS accepted it, the answer (job ID) never arrived (proxy holds the answer)",
 		Assert: "a new manager follows the group's transitional status instead of re-issuing; exactly one reverse accepted; the intent's requestID is the one recorded as succeeded"},
@@ -84,10 +83,9 @@ func TestReliabilityKillAnswerLost(t *testing.T) {
 	s.result("%s; status recorded no job ID at the kill; converged %s after the kill", fmtCounts(got), ms(took))
 }
 
-// TestReliabilityKillBeforeCall: the manager persisted the intent and sent
+// relKillBeforeCall: the manager persisted the intent and sent
 // the call, which never reached SDRS (proxy holds it, the kill drops it).
-func TestReliabilityKillBeforeCall(t *testing.T) {
-	t.Parallel()
+func relKillBeforeCall(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 11, Area: "Crash",
 		Fault:  "SIGKILL after the intent is persisted, before the SDRS call arrived (proxy holds the request; the kill drops it)",
 		Assert: "a new manager sees the group untouched, issues the action once, finishes it; exactly one reverse accepted"},
@@ -117,9 +115,8 @@ func TestReliabilityKillBeforeCall(t *testing.T) {
 	s.result("%s; converged %s after the kill", fmtCounts(got), ms(took))
 }
 
-// TestReliabilityKillWhilePolling: the job ID is recorded and the job runs.
-func TestReliabilityKillWhilePolling(t *testing.T) {
-	t.Parallel()
+// relKillWhilePolling: the job ID is recorded and the job runs.
+func relKillWhilePolling(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 12, Area: "Crash",
 		Fault:  "SIGKILL while polling (job ID recorded, 6s job running)",
 		Assert: "a new manager resumes polling the recorded job; exactly one reverse accepted; the recorded job ID is the one that finished"},
@@ -147,11 +144,10 @@ func TestReliabilityKillWhilePolling(t *testing.T) {
 	s.result("%s; job %s… followed to the end; converged %s after the kill (job 6s)", fmtCounts(got), jobID[:8], ms(took))
 }
 
-// TestReliabilityKillAfterJobEnded: the SDRS job ended but the manager had
+// relKillAfterJobEnded: the SDRS job ended but the manager had
 // not seen it yet (proxy holds its job polls); serverPower Managed, so the
 // new manager must still start the servers at the new production site.
-func TestReliabilityKillAfterJobEnded(t *testing.T) {
-	t.Parallel()
+func relKillAfterJobEnded(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 13, Area: "Crash",
 		Fault:  "SIGKILL just after the SDRS job ended, before the manager saw it (proxy holds job polls); serverPower Managed",
 		Assert: "a new manager records the job's success and goes on to start the servers; exactly one stop, one reverse, one start"},

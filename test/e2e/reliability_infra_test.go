@@ -57,10 +57,9 @@ func actedBeforeLeading(m *harness.Manager) []string {
 	return out
 }
 
-// TestReliabilityLeaderKilled: two replicas; the leader is SIGKILLed while
+// relLeaderKilled: two replicas; the leader is SIGKILLed while
 // its job runs; the standby takes over within the lease time and resumes.
-func TestReliabilityLeaderKilled(t *testing.T) {
-	t.Parallel()
+func relLeaderKilled(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 20, Area: "Handover",
 		Fault:  "two replicas with leader election (lease 4s, renew 3s, retry 0.5s); the leader is SIGKILLed while its 6s job runs",
 		Assert: "the standby acquires the lease within lease duration + retry period, resumes the recorded job, acts on nothing before leading; exactly one reverse accepted"},
@@ -97,12 +96,11 @@ func TestReliabilityLeaderKilled(t *testing.T) {
 	s.result("takeover %s after the kill (lease 4s); %s; converged %s after the kill", ms(takeover), fmtCounts(got), ms(took))
 }
 
-// TestReliabilityStaleLeader: the leader freezes (SIGSTOP, like a long GC
+// relStaleLeader: the leader freezes (SIGSTOP, like a long GC
 // pause or a paused VM) with its reverse request delayed on the network;
 // the standby takes over and completes the switchover; then the old
 // leader's request arrives and the old leader wakes up.
-func TestReliabilityStaleLeader(t *testing.T) {
-	t.Parallel()
+func relStaleLeader(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 21, Area: "Handover",
 		Fault:  "the leader freezes (SIGSTOP) with its reverse request held in the network; the standby takes over and finishes; then the delayed request reaches SDRS and the old leader resumes (SIGCONT)",
 		Assert: "never two leaders acting: exactly one reverse accepted (the stale one is refused by SDRS), status not overwritten by the old leader, the old leader gives up and exits"},
@@ -163,10 +161,9 @@ func TestReliabilityStaleLeader(t *testing.T) {
 	s.result("takeover %s after the freeze; %s; the stale reverse was refused with %s; the old leader exited after waking", ms(takeover), fmtCounts(got), refused)
 }
 
-// TestReliabilityEmulatorRestart: SDRS itself goes away mid-job (SIGKILL)
+// relEmulatorRestart: SDRS itself goes away mid-job (SIGKILL)
 // and comes back on the same address with its state file.
-func TestReliabilityEmulatorRestart(t *testing.T) {
-	t.Parallel()
+func relEmulatorRestart(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 30, Area: "Outage",
 		Fault:  "the SDRS endpoint is SIGKILLed mid-job (5s job) and restarted on the same ports from its state file",
 		Assert: "the manager reports SDRSUnavailable (Reconciling, not Stalled) meanwhile, keeps the operation, and converges after SDRS returns; exactly one reverse accepted"},
@@ -197,10 +194,10 @@ func TestReliabilityEmulatorRestart(t *testing.T) {
 	s.result("outage %s, seen as Ready=False/SDRSUnavailable; %s; converged %s after the kill", ms(outage), fmtCounts(got), ms(took))
 }
 
-// TestReliabilityAPIServerRestart: kube-apiserver stops while a job runs,
+// relAPIServerRestart: kube-apiserver stops while a job runs,
 // the job ends during the outage, and the API server comes back. Not
 // parallel: every manager shares the API server.
-func TestReliabilityAPIServerRestart(t *testing.T) {
+func relAPIServerRestart(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 31, Area: "Outage",
 		Fault:  "kube-apiserver stopped while a 4s job runs; the job ends during the outage; the API server restarts (etcd keeps the data)",
 		Assert: "the same manager process (leader-elected, renew deadline longer than the outage) records the job's end once the API is back; no lost or duplicated operation; exactly one reverse accepted"},

@@ -109,6 +109,70 @@ rewrites answers. "Actions" are the accepted (2xx) SDRS/ECS calls that change so
 from the emulator's call log; "converge" is the time from the fault to Ready=True at the desired
 site. The harness is ` + "`test/e2e/harness`" + `.`
 
+// relScenario is one reliability test.
+type relScenario struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// Scenarios that disturb what every manager shares (the API server) or
+// measure call rates run one at a time, first.
+var relSequential = []relScenario{
+	{"APIServerRestart", relAPIServerRestart},
+	{"Throttling", relThrottling},
+}
+
+// The others run in parallel (see relParallel), each in its own world.
+var relParallelScenarios = []relScenario{
+	{"KillAnswerLost", relKillAnswerLost},
+	{"KillBeforeCall", relKillBeforeCall},
+	{"KillWhilePolling", relKillWhilePolling},
+	{"KillAfterJobEnded", relKillAfterJobEnded},
+	{"LeaderKilled", relLeaderKilled},
+	{"StaleLeader", relStaleLeader},
+	{"EmulatorRestart", relEmulatorRestart},
+	{"JobFailures", relJobFailures},
+	{"Conflicts", relConflicts},
+	{"SiteDown", relSiteDown},
+	{"Credentials", relCredentials},
+	{"BadInput", relBadInput},
+	{"HostileAnswers", relHostileAnswers},
+	{"RBAC", relRBAC},
+	{"TLS", relTLS},
+}
+
+// TestReliability runs every scenario, then searches everything the
+// managers wrote for the secret keys the scenarios used. Select one with
+// -run 'TestReliability/Parallel/KillWhilePolling'.
+func TestReliability(t *testing.T) {
+	for _, sc := range relSequential {
+		t.Run(sc.name, sc.run)
+	}
+	t.Run("Parallel", func(t *testing.T) {
+		for _, sc := range relParallelScenarios {
+			t.Run(sc.name, func(t *testing.T) {
+				t.Parallel()
+				sc.run(t)
+			})
+		}
+	})
+	t.Run("NoSecretLeaks", relNoSecretLeaks)
+}
+
+var (
+	relSecretsMu sync.Mutex
+	relSecrets   = map[string]bool{harness.DefaultSecretKey: true}
+)
+
+// usedSecret registers a secret key a scenario gave to a manager, for the
+// final leak search.
+func usedSecret(sk string) string {
+	relSecretsMu.Lock()
+	defer relSecretsMu.Unlock()
+	relSecrets[sk] = true
+	return sk
+}
+
 // controlPlane returns the shared control plane, started on first use.
 func controlPlane(t *testing.T) *harness.ControlPlane {
 	t.Helper()

@@ -241,7 +241,9 @@ func jobFailure(t *testing.T, order int, c jobFailureCase) {
 		// Enabling protection starts at creation.
 	} else {
 		s.waitFor(pg, relOpTimeout, harness.All(harness.HasCondition(drv1alpha1.ReadyCondition, metav1.ConditionTrue, ""),
-			func(p *drv1alpha1.ProtectionGroup) (bool, string) { return p.Status.ActiveSite == drv1alpha1.SiteSource, "" }))
+			func(p *drv1alpha1.ProtectionGroup) (bool, string) {
+				return p.Status.ActiveSite == drv1alpha1.SiteSource, ""
+			}))
 		s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
 	}
 	start := time.Now()

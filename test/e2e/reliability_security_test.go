@@ -1,0 +1,445 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
+)
+
+// setSecret writes the credentials Secret of the scenario's ProviderConfig.
+func (s *scenario) setSecret(name, ak, sk string) {
+	s.t.Helper()
+	usedSecret(sk)
+	sec := &corev1.Secret{}
+	err := s.cp.Client.Get(s.ctx, client.ObjectKey{Namespace: s.ns, Name: name}, sec)
+	if err != nil {
+		if err := s.cp.Client.Create(s.ctx, harness.CredentialsSecret(s.ns, name, ak, sk)); err != nil {
+			s.t.Fatal(err)
+		}
+		return
+	}
+	sec.Data = map[string][]byte{"accessKey": []byte(ak), "secretKey": []byte(sk)}
+	if err := s.cp.Client.Update(s.ctx, sec); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// relCredentials: wrong keys, a missing Secret, and a rotation while
+// running, all picked up by the same manager process.
+func relCredentials(t *testing.T) {
+	s := newScenario(t, harness.Row{Order: 80, Area: "Credentials",
+		Fault:  "wrong secret key; the Secret fixed; the Secret deleted; recreated; then SDRS's keys rotated (emulator restarted with a new AK/SK) and the Secret updated while the manager runs",
+		Assert: "Stalled/CredentialsInvalid and Stalled/SecretNotFound naming the Secret, never a key; each fix is picked up by the same process without a restart; a switchover then works with the rotated keys"},
+		scenarioOptions{noProviderConfig: true, emulator: harness.EmulatorOptions{Persist: true, JobDuration: time.Second}})
+	o := s.emu.Options()
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
+	s.setSecret(s.pc, o.AccessKey, "wrong-secret-key-0000000000000000000001")
+	if err := s.cp.Client.Create(s.ctx, harness.ProviderConfigFor(s.pc, s.ns, s.emu, "")); err != nil {
+		t.Fatal(err)
+	}
+	m := s.manager("m")
+	pg := s.adopt("web", g.ID, manual)
+
+	s.waitFor(pg, relOpTimeout, harness.HasCondition(drv1alpha1.StalledCondition, metav1.ConditionTrue, drv1alpha1.CredentialsInvalidReason))
+	wrongMsg := findCondition(pg, drv1alpha1.StalledCondition).Message
+	pcReady := s.waitPCReady(metav1.ConditionFalse, drv1alpha1.CredentialsInvalidReason)
+
+	fixed := time.Now()
+	s.setSecret(s.pc, o.AccessKey, o.SecretKey)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	pickup1 := time.Since(fixed)
+
+	if err := s.cp.Client.Delete(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: s.pc}}); err != nil {
+		t.Fatal(err)
+	}
+	s.poke(pg)
+	s.waitFor(pg, relOpTimeout, harness.HasCondition(drv1alpha1.StalledCondition, metav1.ConditionTrue, drv1alpha1.SecretNotFoundReason))
+	missingMsg := findCondition(pg, drv1alpha1.StalledCondition).Message
+	if !strings.Contains(missingMsg, s.ns+"/"+s.pc) {
+		t.Errorf("SecretNotFound message %q should name the Secret %s/%s", missingMsg, s.ns, s.pc)
+	}
+	recreated := time.Now()
+	s.setSecret(s.pc, o.AccessKey, o.SecretKey)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	pickup2 := time.Since(recreated)
+
+	// SDRS's keys change (the cloud side of a rotation): the old ones stop
+	// working, then the Secret catches up.
+	newAK, newSK := "AKE2EROTATED00000002", usedSecret("e2e-rotated-secret-key-MUST-NOT-LEAK-0002")
+	if err := s.emu.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.emu.Restart(newAK, newSK); err != nil {
+		t.Fatal(err)
+	}
+	s.poke(pg)
+	s.waitFor(pg, relOpTimeout, harness.HasCondition(drv1alpha1.StalledCondition, metav1.ConditionTrue, drv1alpha1.CredentialsInvalidReason))
+	rotated := time.Now()
+	s.setSecret(s.pc, newAK, newSK)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	pickup3 := time.Since(rotated)
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	if !m.Alive() {
+		t.Error("the manager exited")
+	}
+	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	for _, msg := range []string{wrongMsg, missingMsg, pcReady} {
+		for sk := range relSecretsSnapshot() {
+			if strings.Contains(msg, sk) {
+				t.Errorf("a condition message holds a secret key: %q", msg)
+			}
+		}
+	}
+	s.result("wrong key: Stalled %q, ProviderConfig Ready=False %q; fix picked up in %s; Secret deleted: Stalled %q; recreated, picked up in %s; rotated keys picked up in %s; then %s with the new keys; one manager process throughout",
+		wrongMsg, pcReady, ms(pickup1), missingMsg, ms(pickup2), ms(pickup3), fmtCounts(got))
+}
+
+// waitPCReady waits for the scenario ProviderConfig's Ready condition and
+// returns its message.
+func (s *scenario) waitPCReady(status metav1.ConditionStatus, reason string) string {
+	s.t.Helper()
+	msg := ""
+	deadline := time.Now().Add(relOpTimeout)
+	for time.Now().Before(deadline) {
+		pc := &drv1alpha1.ProviderConfig{}
+		if err := s.cp.Client.Get(s.ctx, client.ObjectKey{Name: s.pc}, pc); err == nil {
+			for _, c := range pc.Status.Conditions {
+				if c.Type == drv1alpha1.ReadyCondition && c.Status == status && c.Reason == reason {
+					return c.Message
+				}
+				if c.Type == drv1alpha1.ReadyCondition {
+					msg = fmt.Sprintf("%s/%s %q", c.Status, c.Reason, c.Message)
+				}
+			}
+		}
+		select {
+		case <-s.ctx.Done():
+			s.t.Fatal(s.ctx.Err())
+		case <-time.After(harness.PollInterval):
+		}
+	}
+	s.t.Fatalf("ProviderConfig %s Ready is not %s/%s; last %s", s.pc, status, reason, msg)
+	return ""
+}
+
+func relSecretsSnapshot() map[string]bool {
+	relSecretsMu.Lock()
+	defer relSecretsMu.Unlock()
+	out := map[string]bool{}
+	for k := range relSecrets {
+		out[k] = true
+	}
+	return out
+}
+
+// relNoSecretLeaks runs after every other scenario: no secret key any of
+// them used may appear in any process log, Event, or status.
+func relNoSecretLeaks(t *testing.T) {
+	if relCP == nil {
+		t.Skip("no scenario ran")
+	}
+	row := harness.Row{Order: 99, Area: "Credentials", Test: t.Name(),
+		Fault:  "every secret key the scenarios used (including wrong and rotated ones)",
+		Assert: "none appears, plain or base64, in any line of any manager or emulator log, in any Event, or in any ProtectionGroup or ProviderConfig"}
+	defer func() {
+		row.Passed = !t.Failed()
+		relReport.Add(row)
+	}()
+	secrets := relSecretsSnapshot()
+	var needles [][]byte
+	for sk := range secrets {
+		needles = append(needles, []byte(sk), []byte(base64.StdEncoding.EncodeToString([]byte(sk))))
+	}
+	files, lines := 0, 0
+	for _, path := range harness.LogFiles() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		files++
+		lines += bytes.Count(b, []byte("\n"))
+		for _, n := range needles {
+			if i := bytes.Index(b, n); i >= 0 {
+				t.Errorf("%s holds a secret key: …%s…", filepath.Base(path), clip(b, i))
+			}
+		}
+	}
+	dump, err := relCP.DumpAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range needles {
+		if i := bytes.Index(dump, n); i >= 0 {
+			t.Errorf("an object holds a secret key: …%s…", clip(dump, i))
+		}
+	}
+	var evs corev1.EventList
+	_ = relCP.Client.List(context.Background(), &evs)
+	var pgs drv1alpha1.ProtectionGroupList
+	_ = relCP.Client.List(context.Background(), &pgs)
+	row.Result = fmt.Sprintf("%d secret keys searched in %d log files (%d lines), %d Events and %d ProtectionGroups (+ProviderConfigs): %s",
+		len(secrets), files, lines, len(evs.Items), len(pgs.Items), map[bool]string{true: "found (see test log)", false: "none found"}[t.Failed()])
+	t.Log(row.Result)
+}
+
+func clip(b []byte, i int) string {
+	lo, hi := max(0, i-60), min(len(b), i+60)
+	return strings.ReplaceAll(string(b[lo:hi]), "\n", " ")
+}
+
+// relRBAC runs the manager as a ServiceAccount bound to exactly the roles
+// in config/rbac, as a Deployment would.
+func relRBAC(t *testing.T) {
+	s := newScenario(t, harness.Row{Order: 90, Area: "Security",
+		Fault:  "the manager runs as ServiceAccount controller-manager with a TokenRequest token, bound to exactly config/rbac (ClusterRole manager-role, leader-election Role), not as an admin",
+		Assert: "role.yaml grants Secrets only get and nothing beyond the operator's kinds, Events and Leases; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
+		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: time.Second}})
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbacDir := filepath.Join(root, "config", "rbac")
+	var role rbacv1.ClusterRole
+	readYAML(t, filepath.Join(rbacDir, "role.yaml"), &role)
+	secretVerbs := checkRoleShape(t, &role)
+
+	var leRole rbacv1.Role
+	readYAML(t, filepath.Join(rbacDir, "leader_election_role.yaml"), &leRole)
+	var binding rbacv1.ClusterRoleBinding
+	readYAML(t, filepath.Join(rbacDir, "role_binding.yaml"), &binding)
+	var leBinding rbacv1.RoleBinding
+	readYAML(t, filepath.Join(rbacDir, "leader_election_role_binding.yaml"), &leBinding)
+	var sa corev1.ServiceAccount
+	readYAML(t, filepath.Join(rbacDir, "service_account.yaml"), &sa)
+
+	// kustomize's namespace: the scenario's namespace stands for "system".
+	sa.Namespace, leRole.Namespace, leBinding.Namespace = s.ns, s.ns, s.ns
+	for i := range binding.Subjects {
+		binding.Subjects[i].Namespace = s.ns
+	}
+	for i := range leBinding.Subjects {
+		leBinding.Subjects[i].Namespace = s.ns
+	}
+	binding.Name += "-" + s.ns
+	for _, o := range []client.Object{&sa, &role, &leRole, &binding, &leBinding} {
+		if err := s.cp.Client.Create(s.ctx, o); err != nil {
+			t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+	kubeconfig, err := s.cp.ServiceAccountKubeconfig(s.ctx, s.ns, sa.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := s.managerOptions("sa", true)
+	opts.Kubeconfig = kubeconfig
+	m := s.managerWith(opts)
+	if _, err := m.WaitLog(s.ctx, harness.LeaderLine); err != nil {
+		t.Fatal(err)
+	}
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{{}}})[0]
+	pg := s.adopt("web", g.ID, nil)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	if _, err := s.cp.WaitEvent(s.ctx, s.ns, pg.Name, drv1alpha1.OperationSucceededReason, "", 10*time.Second); err != nil {
+		t.Error(err)
+	}
+	forbidden := regexp.MustCompile(`(?i)forbidden`)
+	var denied []string
+	for _, l := range m.Lines() {
+		if forbidden.MatchString(l) {
+			denied = append(denied, l)
+		}
+	}
+	if len(denied) > 0 {
+		t.Errorf("the manager hit %d permission errors, first: %s", len(denied), denied[0])
+	}
+	user := "system:serviceaccount:" + s.ns + ":" + sa.Name
+	checks := []struct {
+		verb, group, resource, ns string
+		want                      bool
+	}{
+		{"get", "", "secrets", "other-namespace", true},
+		{"list", "", "secrets", s.ns, false},
+		{"watch", "", "secrets", "", false},
+		{"update", "", "secrets", s.ns, false},
+		{"get", "", "configmaps", s.ns, false},
+		{"list", "", "pods", "", false},
+		{"delete", "dr.sdrs.io", "protectiongroups", s.ns, false},
+		{"create", "dr.sdrs.io", "protectiongroups", s.ns, false},
+		{"patch", "dr.sdrs.io", "protectiongroups/status", s.ns, true},
+		{"update", "coordination.k8s.io", "leases", s.ns, true},
+		{"update", "coordination.k8s.io", "leases", "kube-system", false},
+		{"create", "events.k8s.io", "events", s.ns, true},
+	}
+	var sar []string
+	for _, c := range checks {
+		res, sub, _ := strings.Cut(c.resource, "/")
+		r := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + s.ns, "system:authenticated"},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: c.verb, Group: c.group, Resource: res, Subresource: sub, Namespace: c.ns},
+		}}
+		if err := s.cp.Client.Create(s.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Status.Allowed != c.want {
+			t.Errorf("%s %s/%s in %q: allowed=%v, want %v", c.verb, c.group, c.resource, c.ns, r.Status.Allowed, c.want)
+		}
+		word := "denied"
+		if r.Status.Allowed {
+			word = "allowed"
+		}
+		sar = append(sar, fmt.Sprintf("%s %s %s", word, c.verb, c.resource))
+	}
+	got := s.actions(g.ID)
+	s.result("Secrets verbs %v, ClusterRole-wide (any namespace: the role cannot name the ProviderConfig's namespace; see docs/deploy.md); switchover as the ServiceAccount: %s, %d permission errors; SubjectAccessReview: %s",
+		secretVerbs, fmtCounts(got), len(denied), strings.Join(sar, "; "))
+}
+
+func readYAML(t *testing.T, path string, into any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(b, into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkRoleShape asserts what the generated ClusterRole may grant, and
+// returns the verbs on Secrets.
+func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole) []string {
+	t.Helper()
+	allowed := map[string][]string{
+		"":              {"secrets"},
+		"dr.sdrs.io":    {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers"},
+		"events.k8s.io": {"events"},
+	}
+	var secretVerbs []string
+	for _, r := range role.Rules {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				if !slices.Contains(allowed[g], res) {
+					t.Errorf("role.yaml grants %v on %s/%s, beyond the operator's kinds, Secrets and Events", r.Verbs, g, res)
+				}
+				if g == "" && res == "secrets" {
+					secretVerbs = append(secretVerbs, r.Verbs...)
+				}
+			}
+		}
+		for _, v := range r.Verbs {
+			if v == "*" {
+				t.Errorf("role.yaml grants a wildcard verb: %+v", r)
+			}
+		}
+		if len(r.NonResourceURLs) > 0 {
+			t.Errorf("role.yaml grants non-resource URLs: %+v", r)
+		}
+	}
+	if !slices.Equal(secretVerbs, []string{"get"}) {
+		t.Errorf("role.yaml grants %v on Secrets, want only get", secretVerbs)
+	}
+	return secretVerbs
+}
+
+// relTLS: the emulator behind HTTPS with a private CA.
+func relTLS(t *testing.T) {
+	files, err := harness.NewTLSFiles("tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newScenario(t, harness.Row{Order: 91, Area: "Security",
+		Fault:  "SDRS and ECS endpoints on HTTPS with a certificate from a private CA; three ProviderConfigs: with spec.caBundle, without it, with insecureSkipTLSVerify",
+		Assert: "with the CA bundle a switchover works; without it the ProviderConfig and the group say the certificate is not trusted and nothing is sent; skipping verification works only as an explicit opt-in and logs a WARNING; every request that reached SDRS was signed (no 401 in the call log)"},
+		scenarioOptions{noProviderConfig: true, emulator: harness.EmulatorOptions{JobDuration: time.Second,
+			TLSCert: files.CertFile, TLSKey: files.KeyFile, CACert: files.CAPEM}})
+	if !strings.HasPrefix(s.emu.SDRSURL, "https://") {
+		t.Fatalf("emulator URL %s is not https", s.emu.SDRSURL)
+	}
+	gs := s.seed(emutest.Group{Name: "ca", Instances: []emutest.Instance{{}}}, emutest.Group{Name: "noca", Instances: []emutest.Instance{off}},
+		emutest.Group{Name: "insecure", Instances: []emutest.Instance{off}})
+	o := s.emu.Options()
+	pcs := map[string]func(*drv1alpha1.ProviderConfig){
+		"ca":       func(pc *drv1alpha1.ProviderConfig) { pc.Spec.CABundle = files.CAPEM },
+		"noca":     func(pc *drv1alpha1.ProviderConfig) {},
+		"insecure": func(pc *drv1alpha1.ProviderConfig) { pc.Spec.InsecureSkipTLSVerify = true },
+	}
+	for name, mutate := range pcs {
+		pc := harness.ProviderConfigFor(s.pc+"-"+name, s.ns, s.emu, "")
+		mutate(pc)
+		if err := s.cp.CreateProviderConfig(s.ctx, pc, o.AccessKey, o.SecretKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := s.manager("m")
+	var pgs []*drv1alpha1.ProtectionGroup
+	for i, name := range []string{"ca", "noca", "insecure"} {
+		pgs = append(pgs, s.adopt(name, gs[i].ID, func(p *drv1alpha1.ProtectionGroup) {
+			p.Spec.ProviderConfigRef.Name = s.pc + "-" + name
+			if name != "ca" {
+				manual(p)
+			}
+		}))
+	}
+	s.waitFor(pgs[0], relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	s.update(pgs[0], func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	s.waitFor(pgs[0], relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	s.waitFor(pgs[2], relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+
+	s.waitFor(pgs[1], relOpTimeout, func(p *drv1alpha1.ProtectionGroup) (bool, string) {
+		c := findCondition(p, drv1alpha1.ReadyCondition)
+		return c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "certificate"), harness.Describe(p)
+	})
+	noca := findCondition(pgs[1], drv1alpha1.ReadyCondition)
+	stalled := findCondition(pgs[1], drv1alpha1.StalledCondition)
+	pcMsg := ""
+	pc := &drv1alpha1.ProviderConfig{}
+	if err := s.cp.Client.Get(s.ctx, client.ObjectKey{Name: s.pc + "-noca"}, pc); err == nil {
+		for _, c := range pc.Status.Conditions {
+			if c.Type == drv1alpha1.ReadyCondition {
+				pcMsg = fmt.Sprintf("%s/%s %q", c.Status, c.Reason, c.Message)
+			}
+		}
+	}
+	if n := len(s.calls(gs[1].ID)); n != 0 {
+		t.Errorf("%d calls about the no-CA group reached SDRS", n)
+	}
+	warned := m.HasLogged(regexp.MustCompile(`WARNING: TLS certificate verification is OFF`))
+	if !warned {
+		t.Error("insecureSkipTLSVerify was used without the WARNING log line")
+	}
+	unsigned := 0
+	for _, c := range s.calls("") {
+		if c.StatusCode == 401 {
+			unsigned++
+		}
+	}
+	if unsigned > 0 {
+		t.Errorf("%d calls were refused as unauthenticated", unsigned)
+	}
+	s.result("caBundle: switchover %s; no caBundle: Ready=%s/%s Stalled=%s %q, ProviderConfig %s, 0 calls reached SDRS; insecureSkipTLSVerify: Ready, WARNING logged: %v; 0 unsigned calls (signature, stale date, replay and wrong project refusals: internal/emulator auth_test.go)",
+		fmtCounts(s.actions(gs[0].ID)), noca.Status, noca.Reason, stalled.Status, noca.Message, pcMsg, warned)
+}

@@ -182,9 +182,13 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 		case err != nil:
 			return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
 		case !job.Status.Done():
-			return "", waiting(stepReason(op), r.poll().Next(job.Type, r.now().Sub(jobStart(job, op))),
-				"%s: SDRS job %s is %s", describe(op), op.JobID, job.Status)
+			return "", waiting(stepReason(op), r.poll().Next(job.Type, r.now().Sub(jobStart(job, op))), "%s", jobRunning(op))
 		case job.Status == sdrs.JobFail:
+			// The group was not read while the job ran; show the state
+			// the failure left it in.
+			if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
+				return "", err
+			}
 			return "", failed(job.ErrorCode, "%s failed: SDRS job %s ended FAIL with %s: %s",
 				describe(op), op.JobID, orUnknown(job.ErrorCode), orUnknown(job.FailReason))
 		default:
@@ -241,10 +245,17 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 	}
 	op.JobID = jobID
 	log.Info("SDRS action accepted", "jobID", jobID)
-	if err := r.patchStatus(ctx, s); err != nil {
-		return "", fmt.Errorf("SDRS accepted %s as job %s, but the job ID could not be recorded: %w", describe(op), jobID, err)
-	}
-	return "", waiting(stepReason(op), r.poll().Next(jobType(op), 0), "%s: SDRS job %s started", describe(op), jobID)
+	// The job ID is written right away by the reconcile's one status
+	// patch (summarize), together with the conditions that say the job
+	// runs: one write instead of two.
+	return "", waiting(stepReason(op), r.poll().Next(jobType(op), 0), "%s", jobRunning(op))
+}
+
+// jobRunning is the message while an SDRS job runs. It is the same from
+// the action to the job's end, so polls that find the job still running
+// leave the status, and the object, unchanged.
+func jobRunning(op *drv1alpha1.Operation) string {
+	return fmt.Sprintf("%s: SDRS job %s is running", describe(op), op.JobID)
 }
 
 // issue calls the SDRS action of an operation.

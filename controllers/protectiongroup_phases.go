@@ -286,6 +286,13 @@ func (r *ProtectionGroupReconciler) refreshGroup(ctx context.Context, s *scope) 
 	if err != nil {
 		return fmt.Errorf("cannot read SDRS group %s: %w", id, err)
 	}
+	if g.PriorityStation != sdrs.SiteSource && g.PriorityStation != sdrs.SiteTarget {
+		// Deciding on it would move the group "from" a site that does
+		// not exist, and status (an enum) could not record it: every
+		// write would fail and the object would keep its last Ready.
+		return stalled(drv1alpha1.GroupErrorReason,
+			"SDRS group %s reports priority_station %q, which is neither source nor target; not acting on it", id, g.PriorityStation)
+	}
 	s.group = g
 	setObservation(s.pg, g, r.now())
 	r.metrics().SetActiveSite(s.pg.Namespace, s.pg.Name, string(g.PriorityStation))

@@ -237,9 +237,8 @@ func jobFailure(t *testing.T, order int, c jobFailureCase) {
 		t.Fatal(err)
 	}
 	pg := s.adopt(strings.ToLower(c.name), g.ID, c.mutate)
-	if !c.flip {
-		// Enabling protection starts at creation.
-	} else {
+	// Enabling protection starts at creation; the others need a switch.
+	if c.flip {
 		s.waitFor(pg, relOpTimeout, harness.All(harness.HasCondition(drv1alpha1.ReadyCondition, metav1.ConditionTrue, ""),
 			func(p *drv1alpha1.ProtectionGroup) (bool, string) {
 				return p.Status.ActiveSite == drv1alpha1.SiteSource, ""

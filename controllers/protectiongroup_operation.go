@@ -85,15 +85,29 @@ func (r *ProtectionGroupReconciler) startOperation(ctx context.Context, s *scope
 	return s.pg.Status.CurrentOperation, nil
 }
 
+// firstStep is where an operation starts. With serverPower Manual a planned
+// failover or re-protect goes to SDRS at once: SDRS itself refuses it while
+// servers that must be off still run (SDRS.1319, SDRS.1342), and only then
+// does the operator read the servers to name them (WaitServersStopped). A
+// runbook that stopped the servers first costs no server reads at all.
 func firstStep(typ drv1alpha1.OperationType, power drv1alpha1.ServerPowerPolicy) drv1alpha1.OperationStep {
 	switch typ {
 	case drv1alpha1.OperationPlannedFailover, drv1alpha1.OperationReprotect:
 		if power == drv1alpha1.ServerPowerManual {
-			return drv1alpha1.StepWaitServersStopped
+			return drv1alpha1.StepSDRSAction
 		}
 		return drv1alpha1.StepStopServers
 	}
 	return drv1alpha1.StepSDRSAction
+}
+
+// serversRunningCodes are the SDRS refusals that mean "servers that must be
+// stopped for this action still run".
+var serversRunningCodes = map[string]bool{
+	"SDRS.1316": true, // server not stopped
+	"SDRS.1319": true, // production-site server not stopped (reverse)
+	"SDRS.1342": true, // DR-site server not stopped (re-protect)
+	"SDRS.1352": true, // production-site server not stopped
 }
 
 func stepAfterAction(op *drv1alpha1.Operation, power drv1alpha1.ServerPowerPolicy) drv1alpha1.OperationStep {
@@ -233,6 +247,17 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 	}
 	jobID, err := r.issue(ctx, s, op)
 	if err != nil {
+		if code, ok := sdrs.IsPrecondition(err); ok && serversRunningCodes[code] &&
+			s.pg.Spec.ServerPower == drv1alpha1.ServerPowerManual && !s.refusedForServers &&
+			(op.Type == drv1alpha1.OperationPlannedFailover || op.Type == drv1alpha1.OperationReprotect) {
+			// Servers still run: find and name them, and try again
+			// once a person stopped them. A second refusal in this
+			// reconcile (ECS says stopped, SDRS says running) stalls
+			// below with SDRS's own words.
+			s.refusedForServers = true
+			ctrl.LoggerFrom(ctx).Info("SDRS refused the action while servers run; waiting for them to be stopped", "code", code)
+			return drv1alpha1.StepWaitServersStopped, nil
+		}
 		if code, ok := sdrs.IsPrecondition(err); ok {
 			// SDRS refused: nothing happened in the cloud. Drop the
 			// intent and explain; the next look decides afresh.

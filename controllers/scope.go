@@ -32,6 +32,9 @@ type scope struct {
 	// finished is the operation that ended in this reconcile, for the
 	// summary's Event.
 	finished *drv1alpha1.Operation
+	// refusedForServers is set when SDRS refused the action in this
+	// reconcile because servers still run, so it is tried once only.
+	refusedForServers bool
 }
 
 func newScope(pg *drv1alpha1.ProtectionGroup) *scope {

@@ -79,7 +79,7 @@ func writeReliabilityReport(code int) {
 	}
 	path := os.Getenv("RELIABILITY_REPORT")
 	if path == "" {
-		if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		if f := flag.Lookup("test.run"); f != nil && !fullRun(f.Value.String()) {
 			fmt.Fprintln(os.Stderr, "reliability: -run given; docs/reliability.md not rewritten (set RELIABILITY_REPORT=path to write one)")
 			return
 		}
@@ -95,6 +95,15 @@ func writeReliabilityReport(code int) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "reliability: %d rows written to %s (exit code %d)\n", len(rows), path, code)
+}
+
+// fullRun says whether a -run pattern selects the whole reliability suite.
+func fullRun(pattern string) bool {
+	switch pattern {
+	case "", "TestReliability", "^TestReliability$", "Reliability":
+		return true
+	}
+	return false
 }
 
 const reliabilityIntro = `

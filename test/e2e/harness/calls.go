@@ -65,8 +65,12 @@ type RateReport struct {
 }
 
 func (r RateReport) String() string {
-	return fmt.Sprintf("%d calls in %s (mean %.2f/s, at most %d in any 1s window, worst excess over the bucket %.2f)",
-		r.Calls, r.Span.Round(10*time.Millisecond), r.MeanPerSecond, r.MaxInOneSecond, r.WorstExcess)
+	bucket := "never above the token bucket"
+	if r.WorstExcess > 0 {
+		bucket = fmt.Sprintf("up to %.2f calls above the token bucket", r.WorstExcess)
+	}
+	return fmt.Sprintf("%d calls in %s (mean %.2f/s, at most %d in any 1s window, %s)",
+		r.Calls, r.Span.Round(10*time.Millisecond), r.MeanPerSecond, r.MaxInOneSecond, bucket)
 }
 
 // CheckRate measures calls against a token bucket of rate per second and

@@ -11,11 +11,34 @@
 //	emu := harness.MustEmulator(t, harness.EmulatorOptions{JobDuration: time.Second})
 //	groups, _ := emu.Admin.Seed(ctx, emutest.Group{Name: "web", Instances: []emutest.Instance{{}}})
 //	ns := cp.MustNamespace(t, "scenario-")
-//	cp.MustProviderConfig(t, harness.ProviderConfigFor("pc-"+ns, ns, emu, nil))
+//	cp.MustProviderConfig(t, harness.ProviderConfigFor("pc-"+ns, ns, emu, ""), emu)
 //	mgr := harness.MustManager(t, harness.ManagerOptions{Kubeconfig: cp.Kubeconfig, WatchNamespace: ns})
 //	pg := harness.AdoptingGroup(ns, "web", "pc-"+ns, groups[0].ID)
-//	cp.Client.Create(ctx, pg)
-//	cp.WaitFor(ctx, pg, 2*time.Minute, harness.ReadyAt(drv1alpha1.SiteSource))
+//	_ = cp.Client.Create(ctx, pg)
+//	_ = cp.WaitFor(ctx, pg, 2*time.Minute, harness.ReadyAt(drv1alpha1.SiteSource))
+//	calls, _ := emu.Admin.Calls(ctx, "", groups[0].ID) // what SDRS saw
+//	_ = harness.ActionCounts(calls)                  // accepted actions by operation
+//
+// Pieces:
+//   - ControlPlane: envtest with the CRDs, an admin client and kubeconfig,
+//     StopAPIServer/StartAPIServer (same port and certificates), kubeconfigs
+//     for client-certificate users and for ServiceAccounts (TokenRequest).
+//   - Emulator: the sdrs-emulator binary on free (or fixed) ports, the admin
+//     client (emutest.Admin), Kill/Stop/Restart on the same ports and state
+//     file, optionally with rotated keys or HTTPS (NewTLSFiles).
+//   - Manager: one bin/manager process per call; several with leader
+//     election make replicas. WaitLog waits for a log line, Lines reads
+//     the whole log, Kill is SIGKILL, Signal sends SIGSTOP/SIGCONT.
+//   - Proxy: sits in front of an emulator listener; Rules hold a request
+//     before or after the emulator handled it, rewrite the answer or answer
+//     in its place (hostile bodies).
+//   - WaitFor with Conditions (ReadyAt, HasCondition, OperationRunning),
+//     Events, CheckRate (calls against a token bucket), Report (a Markdown
+//     table of scenarios).
+//
+// Managers started with WatchNamespace only reconcile ProtectionGroups of
+// that namespace, but every manager reconciles every (cluster-scoped)
+// ProviderConfig: expect their validation calls in every emulator's log.
 //
 // Every process writes its whole output to a log file in the run directory
 // (Dir, RunDir); LogFiles lists them all, so a test can search every line a

@@ -80,8 +80,8 @@ func relLeaderKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	takeover := time.Since(killed)
-	if limit := opts.LeaseDuration + opts.RetryPeriod + 2*time.Second; takeover > limit {
-		t.Errorf("the standby took over after %s, more than lease duration + retry period + 2s = %s", takeover, limit)
+	if limit := opts.LeaseDuration + opts.RetryPeriod + 3*time.Second; takeover > limit {
+		t.Errorf("the standby took over after %s, more than lease duration + retry period + 3s = %s", takeover, limit)
 	}
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
 	took := time.Since(killed)

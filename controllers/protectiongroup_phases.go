@@ -107,6 +107,9 @@ func (r *ProtectionGroupReconciler) reconcileOperation(ctx context.Context, s *s
 	if err := r.advance(ctx, s); err != nil {
 		return err
 	}
+	if swapServingSite(s.pg, s.group, s.finished) {
+		return nil
+	}
 	return r.observeInstances(ctx, s)
 }
 

@@ -62,6 +62,31 @@ func needsInstanceRefresh(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGrou
 	return false
 }
 
+// swapServingSite updates status.instances after a planned failover from
+// what it proves, instead of reading every instance and server again: the
+// instances are the same (the group's count did not change), the other
+// site serves now, and the servers at the old production site are off
+// (SDRS reverses a group only while they are stopped). It reports false
+// when that does not apply and the instances must be read.
+func swapServingSite(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, op *drv1alpha1.Operation) bool {
+	if g == nil || op == nil || op.Type != drv1alpha1.OperationPlannedFailover || op.Result != drv1alpha1.OperationSucceeded ||
+		int32(len(pg.Status.Instances)) != g.ProtectedInstanceCount || drv1alpha1.Site(g.PriorityStation) != op.To {
+		return false
+	}
+	for i := range pg.Status.Instances {
+		in := &pg.Status.Instances[i]
+		old, serving := &in.SourceServer, in.TargetServer.ID
+		if op.To == drv1alpha1.SiteSource {
+			old, serving = &in.TargetServer, in.SourceServer.ID
+		}
+		if old.ID != "" {
+			old.Power = sdrs.PowerShutoff
+		}
+		in.ServingSite, in.ServingServerID = op.To, serving
+	}
+	return true
+}
+
 // setInstances records each protected instance's servers, which one serves
 // now, and which credentials apply there.
 func setInstances(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, pis []sdrs.ProtectedInstance, servers map[string]*sdrs.Server) {

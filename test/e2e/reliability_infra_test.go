@@ -232,3 +232,50 @@ func relAPIServerRestart(t *testing.T) {
 	s.switchedOver(pg, g.ID, requestID)
 	s.result("API server down %s; %s; same manager process; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
 }
+
+// relAPIServerDownAtJobID: SDRS accepted the action, and the API server is
+// gone when the manager wants to record the job ID. Not parallel.
+func relAPIServerDownAtJobID(t *testing.T) {
+	s := newScenario(t, harness.Row{Order: 32, Area: "Outage",
+		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it), so the job ID cannot be written; the API server comes back",
+		Assert: "the manager does not re-issue: after the API returns it judges by the group's status and finishes; exactly one reverse accepted; the intent's requestID is the one recorded as succeeded"},
+		scenarioOptions{proxy: true, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
+	opts := s.managerOptions("m", true)
+	opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = 90*time.Second, 75*time.Second, 2*time.Second
+	m := s.managerWith(opts)
+	if _, err := m.WaitLog(s.ctx, harness.LeaderLine); err != nil {
+		t.Fatal(err)
+	}
+	pg := s.adopt("web", g.ID, manual)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	hold := s.proxy.Add(&harness.Rule{Match: harness.MatchAction("reverse-server-group"), HoldAfter: true, Times: 1})
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	s.waitHit(hold, "the reverse call to reach SDRS")
+	s.waitFor(pg, 10*time.Second, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, false))
+	requestID := pg.Status.CurrentOperation.RequestID
+	stopped := time.Now()
+	if err := s.cp.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	hold.Release()
+	// The manager got its job ID and fails to write it; wait for the job
+	// to end in SDRS meanwhile.
+	st := s.groupJobs(g.ID, "reverseProtectionGroupNoCG")
+	if len(st) != 1 {
+		t.Fatalf("%d reverse jobs in SDRS, want 1", len(st))
+	}
+	s.waitJob(st[0].ID, "SUCCESS", relOpTimeout)
+	if err := s.cp.StartAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	outage := time.Since(stopped)
+	s.waitFor(pg, 2*relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	took := time.Since(stopped)
+	if !m.Alive() {
+		t.Error("the manager exited during the API server outage")
+	}
+	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	s.switchedOver(pg, g.ID, requestID)
+	s.result("API server down %s while the job ID was to be recorded; %s; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
+}

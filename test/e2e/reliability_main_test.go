@@ -128,6 +128,7 @@ type relScenario struct {
 // measure call rates run one at a time, first.
 var relSequential = []relScenario{
 	{"APIServerRestart", relAPIServerRestart},
+	{"APIServerDownAtJobID", relAPIServerDownAtJobID},
 	{"Throttling", relThrottling},
 }
 

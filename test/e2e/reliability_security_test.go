@@ -314,7 +314,7 @@ func relRBAC(t *testing.T) {
 		sar = append(sar, fmt.Sprintf("%s %s %s", word, c.verb, c.resource))
 	}
 	got := s.actions(g.ID)
-	s.result("Secrets verbs %v, ClusterRole-wide (any namespace: the role cannot name the ProviderConfig's namespace; see docs/deploy.md); switchover as the ServiceAccount: %s, %d permission errors; SubjectAccessReview: %s",
+	s.result("Secrets verbs %v, granted by the ClusterRole in every namespace (not limited to the ProviderConfigs' Secret namespaces: open); switchover as the ServiceAccount: %s, %d permission errors; SubjectAccessReview: %s",
 		secretVerbs, fmtCounts(got), len(denied), strings.Join(sar, "; "))
 }
 

@@ -187,17 +187,24 @@ func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.
 
 func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
 	log := ctrl.LoggerFrom(ctx)
+	key, typ := client.ObjectKeyFromObject(s.pg), jobType(op)
 	if op.JobID != "" {
+		if poll, wait := r.poll().Before(key, op.JobID, typ, r.now()); !poll {
+			// Too early to find the job ended: no call, no write.
+			return "", waiting(stepReason(op), wait, "%s", jobRunning(op))
+		}
 		job, err := s.client.GetJob(ctx, op.JobID)
 		switch {
 		case sdrs.IsNotFound(err):
 			log.Info("SDRS no longer knows the job; judging by the group's status", "jobID", op.JobID)
+			r.poll().Ended(op.JobID, typ, 0, false)
 			op.JobID = ""
 		case err != nil:
 			return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
 		case !job.Status.Done():
-			return "", waiting(stepReason(op), r.poll().Next(job.Type, r.now().Sub(jobStart(job, op))), "%s", jobRunning(op))
+			return "", waiting(stepReason(op), r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()), "%s", jobRunning(op))
 		case job.Status == sdrs.JobFail:
+			r.poll().Ended(op.JobID, typ, 0, false)
 			// The group was not read while the job ran; show the state
 			// the failure left it in.
 			if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
@@ -206,7 +213,7 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 			return "", failed(job.ErrorCode, "%s failed: SDRS job %s ended FAIL with %s: %s",
 				describe(op), op.JobID, orUnknown(job.ErrorCode), orUnknown(job.FailReason))
 		default:
-			r.learn(job.Type, job)
+			r.poll().Ended(op.JobID, typ, jobTook(job), true)
 			log.Info("SDRS job succeeded", "jobID", op.JobID)
 			if op.Type == drv1alpha1.OperationCreate {
 				if err := r.recordCreatedGroup(ctx, s, job); err != nil {
@@ -229,7 +236,9 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 		}
 		switch verdict {
 		case verdictRunning:
-			return "", waiting(stepReason(op), busyPoll,
+			// Our own action, so poll as for its job: what was learned
+			// about this job type says when the group should be done.
+			return "", waiting(stepReason(op), r.poll().Next(jobType(op), r.now().Sub(op.StartedAt.Time)),
 				"%s: the SDRS job ID was not recorded; following the group's status %s until it ends", describe(op), groupStatus(s))
 		case verdictSucceeded:
 			log.Info("SDRS action finished while its job ID was unknown; the group shows it succeeded")
@@ -273,7 +282,7 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 	// The job ID is written right away by the reconcile's one status
 	// patch (summarize), together with the conditions that say the job
 	// runs: one write instead of two.
-	return "", waiting(stepReason(op), r.poll().Next(jobType(op), 0), "%s", jobRunning(op))
+	return "", waiting(stepReason(op), r.poll().Issued(key, jobID, typ, r.now()), "%s", jobRunning(op))
 }
 
 // jobRunning is the message while an SDRS job runs. It is the same from
@@ -522,9 +531,15 @@ func (r *ProtectionGroupReconciler) poll() *PollSchedule {
 
 // learn records how long a finished job took, under key.
 func (r *ProtectionGroupReconciler) learn(key string, job *sdrs.Job) {
-	if !job.BeginTime.IsZero() && !job.EndTime.IsZero() {
-		r.poll().Observe(key, job.EndTime.Sub(job.BeginTime))
+	r.poll().Observe(key, jobTook(job))
+}
+
+// jobTook is how long a finished job ran, 0 when SDRS did not say.
+func jobTook(job *sdrs.Job) time.Duration {
+	if job.BeginTime.IsZero() || job.EndTime.IsZero() {
+		return 0
 	}
+	return job.EndTime.Sub(job.BeginTime)
 }
 
 func jobStart(job *sdrs.Job, op *drv1alpha1.Operation) time.Time {

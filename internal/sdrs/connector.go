@@ -175,7 +175,7 @@ func (c *connector) fresh(id string, pc *drv1alpha1.ProviderConfig) Client {
 	defer c.mu.Unlock()
 	cc, ok := c.clients[id]
 	if !ok || cc.key.generation != pc.Generation || cc.key.spec != fingerprint(&pc.Spec) ||
-		c.clock().Sub(cc.readAt) >= c.secretTTL {
+		c.clock().Sub(cc.readAt) >= c.secretTTL || cc.client.refused.Load() {
 		return nil
 	}
 	c.limiterFor(id, pc.Spec.RateLimit)

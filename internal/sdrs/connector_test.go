@@ -363,3 +363,32 @@ func connect(t *testing.T, conn Connector, pc *drv1alpha1.ProviderConfig) *sdkCl
 	}
 	return c.(*sdkClient)
 }
+
+// A refused key is not trusted for the rest of the Secret TTL: the next
+// Connect reads the Secret again, so a rotation is used at once.
+func TestConnectRereadsSecretAfterRefusal(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newFakeCloud(t)
+	f.answer(http.MethodGet, path("/sdrs/quotas"), 401, `{"error":{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}}`)
+	kube := fake.NewClientBuilder().WithObjects(validSecret()).Build()
+	clock := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	conn := NewConnector(kube)
+	conn.(*connector).now = func() time.Time { return clock }
+	pc := providerConfig(srv.URL)
+
+	first := connect(t, conn, pc)
+	if err := first.Validate(ctx); !IsUnauthorized(err) {
+		t.Fatalf("Validate with a refused key: %v", err)
+	}
+	s := &corev1.Secret{}
+	if err := kube.Get(ctx, client.ObjectKey{Namespace: "sdrs-system", Name: "creds"}, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data[SecretKeyAccessKey] = []byte("HPUAROTATEDROTATED01")
+	if err := kube.Update(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if again := connect(t, conn, pc); again == first {
+		t.Fatal("within the TTL, a client whose key was refused must be rebuilt from the rotated Secret")
+	}
+}

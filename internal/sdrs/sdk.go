@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	ecsmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
@@ -93,6 +94,10 @@ type sdkClient struct {
 	limiter *rate.Limiter
 	observe CallObserver
 	close   func() // releases idle connections of a replaced client
+	// refused is set when SDRS or ECS rejected the credentials: the
+	// connector then reads the Secret again on the next Connect instead of
+	// trusting its cached read, so a rotated key is used at once.
+	refused atomic.Bool
 }
 
 var _ Client = (*sdkClient)(nil)
@@ -141,6 +146,9 @@ func call[T any](ctx context.Context, c *sdkClient, op string, tgt target, fn fu
 		r = result{err: ctx.Err()}
 	}
 	err := translate(r.err, tgt)
+	if IsUnauthorized(err) {
+		c.refused.Store(true)
+	}
 	if c.observe != nil {
 		c.observe(op, err, time.Since(start))
 	}

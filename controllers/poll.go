@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 const (
@@ -12,24 +14,193 @@ const (
 	// learnWeight is the weight of the newest duration in the running
 	// average of each job type's duration.
 	learnWeight = 0.3
+	// scoutsPerType is how many jobs of a type whose duration is not
+	// known yet poll for everyone: when a whole fleet fails over at once,
+	// the others wait until the scouts learned how long such a job takes.
+	scoutsPerType = 2
+	// scoutStep: a scout looks again after 1/scoutStep of its job's age
+	// (at least minPoll), so it sees the end within an eighth of the
+	// duration.
+	scoutStep = 8
+	// parkedWait is how long a job that is not a scout waits if nothing
+	// wakes it (a scout vanished with its object); learning the duration
+	// wakes it at once.
+	parkedWait = maxPoll
+	// scoutGrace: a scout that has not looked for this long past its
+	// planned look has gone (its object was deleted), and frees its place.
+	scoutGrace = 10 * time.Second
+	// forgetAfter bounds the memory of jobs whose end was never seen.
+	forgetAfter = 24 * time.Hour
 )
 
-// PollSchedule decides when to look at a running job again. It learns how
-// long each job type usually takes, polls just after that, and backs off
-// (capped, jittered) once a job is overdue. This spends few calls on long
-// jobs yet notices the end of a job soon after it happens.
+// PollSchedule decides when to look at a running job again, for every
+// ProtectionGroup of the manager together. It learns how long each job
+// type usually takes and looks just after that; a reconcile that comes
+// earlier (a wake-up, an unrelated event) waits without a call. While a
+// type's duration is not known, a few scouts poll with a fine backoff and
+// the other jobs of that type wait until a scout learned it: a thousand
+// groups flipped at once cost about one poll each, not one per backoff
+// step. Once overdue, a job is polled with a capped backoff.
 type PollSchedule struct {
 	mu      sync.Mutex
 	typical map[string]time.Duration
+	jobs    map[string]*trackedJob // by job ID
+	// wake is called, outside the lock, with the objects whose jobs wait
+	// for a type's duration once it is learned.
+	wake func([]types.NamespacedName)
+	// issued counts Issued calls, to sweep forgotten jobs now and then.
+	issued int
+}
+
+type trackedJob struct {
+	typ   string
+	key   types.NamespacedName
+	begin time.Time
+	// scout jobs poll for the others until the type's duration is known;
+	// scoutUntil is when a scout that has not looked again counts as gone.
+	scout      bool
+	scoutUntil time.Time
+	parked     bool
 }
 
 // NewPollSchedule returns a schedule that knows nothing yet.
 func NewPollSchedule() *PollSchedule {
-	return &PollSchedule{typical: map[string]time.Duration{}}
+	return &PollSchedule{typical: map[string]time.Duration{}, jobs: map[string]*trackedJob{}}
+}
+
+// OnLearned sets the function that wakes parked jobs once their type's
+// duration is known (the reconciler enqueues them).
+func (p *PollSchedule) OnLearned(wake func([]types.NamespacedName)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.wake = wake
+}
+
+// Issued records a job that was just started for key and returns how long
+// to wait before looking at it.
+func (p *PollSchedule) Issued(key types.NamespacedName, jobID, jobType string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.issued++
+	if p.issued%1000 == 0 {
+		p.sweepLocked(now)
+	}
+	j := &trackedJob{typ: jobType, key: key, begin: now}
+	p.jobs[jobID] = j
+	return p.waitLocked(j, jobID, now)
+}
+
+// Before says whether a reconcile that finds the job in flight should ask
+// SDRS now, and if not, how long to wait. A job this process does not know
+// (it restarted) is looked at once to learn when it began.
+func (p *PollSchedule) Before(key types.NamespacedName, jobID, jobType string, now time.Time) (bool, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := p.jobs[jobID]
+	if j == nil {
+		return true, 0
+	}
+	if e, ok := p.typical[jobType]; ok {
+		if due := j.begin.Add(e + margin(e)); now.Before(due.Add(-10 * time.Millisecond)) {
+			return false, jitterUp(due.Sub(now))
+		}
+		return true, 0
+	}
+	if j.scout || p.scoutsLocked(jobType, now) < scoutsPerType {
+		j.scout, j.parked, j.scoutUntil = true, false, now.Add(scoutGrace)
+		return true, 0
+	}
+	j.parked = true
+	return false, parkedWait
+}
+
+// Running records that a poll found the job still running (begin as SDRS
+// reports it, zero if unknown) and returns how long to wait before the
+// next look.
+func (p *PollSchedule) Running(key types.NamespacedName, jobID, jobType string, begin, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := p.jobs[jobID]
+	if j == nil {
+		j = &trackedJob{typ: jobType, key: key, begin: now}
+		p.jobs[jobID] = j
+	}
+	if !begin.IsZero() && !begin.After(now) {
+		j.begin = begin
+	}
+	return p.waitLocked(j, jobID, now)
+}
+
+// Ended forgets a job that ended or is no longer known. A success teaches
+// how long its type takes; when that type was not known before, the jobs
+// parked for it are woken.
+func (p *PollSchedule) Ended(jobID, jobType string, took time.Duration, succeeded bool) {
+	p.mu.Lock()
+	delete(p.jobs, jobID)
+	if !succeeded || jobType == "" || took <= 0 {
+		p.mu.Unlock()
+		return
+	}
+	_, knew := p.typical[jobType]
+	p.observeLocked(jobType, took)
+	var keys []types.NamespacedName
+	if !knew {
+		for _, j := range p.jobs {
+			if j.typ == jobType && j.parked {
+				j.parked = false
+				keys = append(keys, j.key)
+			}
+		}
+	}
+	wake := p.wake
+	p.mu.Unlock()
+	if wake != nil && len(keys) > 0 {
+		wake(keys)
+	}
+}
+
+// waitLocked is the delay before the next look at j.
+func (p *PollSchedule) waitLocked(j *trackedJob, jobID string, now time.Time) time.Duration {
+	age := now.Sub(j.begin)
+	if e, ok := p.typical[j.typ]; ok {
+		j.scout, j.parked = false, false
+		if age < e {
+			// Look just after such a job usually ends.
+			return jitterUp(e - age + margin(e))
+		}
+		// Overdue: look often at first, then less.
+		return jitterUp(clamp((age-e)/4, minPoll, maxPoll))
+	}
+	if j.scout || p.scoutsLocked(j.typ, now) < scoutsPerType {
+		d := clamp(age/scoutStep, minPoll, maxPoll)
+		j.scout, j.parked, j.scoutUntil = true, false, now.Add(d+scoutGrace)
+		return d
+	}
+	j.parked = true
+	return parkedWait
+}
+
+// scoutsLocked counts the live scouts of a type.
+func (p *PollSchedule) scoutsLocked(jobType string, now time.Time) int {
+	n := 0
+	for _, j := range p.jobs {
+		if j.scout && j.typ == jobType && now.Before(j.scoutUntil) {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *PollSchedule) sweepLocked(now time.Time) {
+	for id, j := range p.jobs {
+		if now.Sub(j.begin) > forgetAfter {
+			delete(p.jobs, id)
+		}
+	}
 }
 
 // Next returns the delay before the next poll of a job of jobType that has
-// run for age.
+// run for age, for jobs polled on every look (ECS server jobs).
 func (p *PollSchedule) Next(jobType string, age time.Duration) time.Duration {
 	p.mu.Lock()
 	expected, known := p.typical[jobType]
@@ -42,12 +213,12 @@ func (p *PollSchedule) Next(jobType string, age time.Duration) time.Duration {
 		d = age / 2
 	case age < expected:
 		// Look just after the job usually ends.
-		d = expected - age + expected/20
+		d = expected - age + margin(expected)
 	default:
 		// Overdue: look often at first, then less.
 		d = (age - expected) / 4
 	}
-	return jitter(clamp(d, minPoll, maxPoll))
+	return jitterUp(clamp(d, minPoll, maxPoll))
 }
 
 // Observe records how long a finished job of jobType took.
@@ -57,18 +228,29 @@ func (p *PollSchedule) Observe(jobType string, took time.Duration) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.observeLocked(jobType, took)
+}
+
+func (p *PollSchedule) observeLocked(jobType string, took time.Duration) {
 	if old, ok := p.typical[jobType]; ok {
 		took = time.Duration(learnWeight*float64(took) + (1-learnWeight)*float64(old))
 	}
 	p.typical[jobType] = took
 }
 
+// margin is how long after a job's usual end it is looked at: a twentieth
+// of the duration, at least 100ms.
+func margin(expected time.Duration) time.Duration {
+	return max(expected/20, 100*time.Millisecond)
+}
+
 func clamp(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), hi)
 }
 
-// jitter spreads polls by ±10% so that many groups flipped at once do not
-// poll in lockstep.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+// jitterUp spreads looks by up to 10% later (never earlier, which would
+// cost a call that finds the job still running), so that many groups
+// flipped at once do not poll in lockstep.
+func jitterUp(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (1 + 0.1*rand.Float64()))
 }

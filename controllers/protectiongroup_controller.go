@@ -13,9 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
@@ -57,7 +59,7 @@ type ProtectionGroupReconciler struct {
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups/finalizers,verbs=update
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=providerconfigs,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get,namespace=sdrs-system
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile is a short skeleton: get, finalizer, scope, deferred summary
@@ -238,6 +240,22 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("cannot index ProtectionGroups by SDRS group ID: %w", err)
 	}
+	// Jobs parked until a scout learned how long their type takes are
+	// woken through this channel (PollSchedule).
+	wake := make(chan event.GenericEvent, 1024)
+	r.poll().OnLearned(func(keys []types.NamespacedName) {
+		go func() {
+			for _, k := range keys {
+				pg := &drv1alpha1.ProtectionGroup{}
+				pg.Namespace, pg.Name = k.Namespace, k.Name
+				select {
+				case wake <- event.GenericEvent{Object: pg}:
+				case <-time.After(time.Minute): // stopped: the parked wait covers it
+					return
+				}
+			}
+		}()
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status writes do not wake the controller: it schedules
 		// its next look itself. Spec, annotation (pause, retry) and
@@ -248,6 +266,7 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.LabelChangedPredicate{},
 		))).
 		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
+		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
 		Named("protectiongroup").
 		Complete(r)
 }

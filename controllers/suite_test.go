@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -71,7 +71,7 @@ func run(m *testing.M) int {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assetsDir(),
+		BinaryAssetsDirectory: testenv.AssetsDir(),
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -180,19 +180,6 @@ func secretNameOr(secret, pc string) string {
 		return secret
 	}
 	return pc + "-missing-secret"
-}
-
-// assetsDir finds the pinned etcd and kube-apiserver built by hack/.
-func assetsDir() string {
-	if d := os.Getenv("KUBEBUILDER_ASSETS"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "bin", "k8s", "*"))
-	if len(matches) > 0 {
-		return matches[len(matches)-1]
-	}
-	return ""
 }
 
 // needEnv skips a test in -short mode, where no control plane runs.

@@ -3,9 +3,9 @@ package v1alpha1_test
 import (
 	"flag"
 	"fmt"
+	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,7 +40,7 @@ func run(m *testing.M) int {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assetsDir(),
+		BinaryAssetsDirectory: testenv.AssetsDir(),
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -60,19 +60,6 @@ func run(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// assetsDir finds the pinned etcd and kube-apiserver that hack/ builds.
-func assetsDir() string {
-	if d := os.Getenv("KUBEBUILDER_ASSETS"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "bin", "k8s", "*"))
-	if len(matches) > 0 {
-		return matches[len(matches)-1]
-	}
-	return ""
 }
 
 // needAPIServer skips a test in -short mode, where no API server runs.

@@ -2,10 +2,10 @@ package health_test
 
 import (
 	"context"
+	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -38,7 +38,7 @@ func TestKubectlWaitPassesOnlyForTheCurrentGeneration(t *testing.T) {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assetsDir(),
+		BinaryAssetsDirectory: testenv.AssetsDir(),
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -136,17 +136,4 @@ func TestKubectlWaitPassesOnlyForTheCurrentGeneration(t *testing.T) {
 	if !wait(t, "condition=Ready") {
 		t.Error("Ready=True for generation 2 did not pass the wait")
 	}
-}
-
-// assetsDir finds the pinned etcd and kube-apiserver that hack/ builds.
-func assetsDir() string {
-	if d := os.Getenv("KUBEBUILDER_ASSETS"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "bin", "k8s", "*"))
-	if len(matches) > 0 {
-		return matches[len(matches)-1]
-	}
-	return ""
 }

@@ -2,9 +2,9 @@ package plugin_test
 
 import (
 	"context"
+	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -176,9 +176,9 @@ func kubeconfigClient(t *testing.T, path string) client.WithWatch {
 func startAPIServer(t *testing.T) (client.Client, string) {
 	t.Helper()
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(repoRoot(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join(testenv.RepoRoot(), "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assetsDir(),
+		BinaryAssetsDirectory: testenv.AssetsDir(),
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -235,22 +235,4 @@ func createGroup(t *testing.T, c client.Client, name string, labels map[string]s
 	if err := c.Status().Update(ctx, pg); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// assetsDir finds the pinned control plane the Makefile builds, as the
-// controllers' suite does.
-func assetsDir() string {
-	if d := os.Getenv("KUBEBUILDER_ASSETS"); d != "" {
-		return d
-	}
-	matches, _ := filepath.Glob(filepath.Join(repoRoot(), "bin", "k8s", "*"))
-	if len(matches) > 0 {
-		return matches[len(matches)-1]
-	}
-	return ""
 }

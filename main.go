@@ -71,8 +71,12 @@ func main() {
 	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before giving up leadership.")
 	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried.")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 16, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
-	flag.Float64Var(&kubeQPS, "kube-api-qps", 50, "Queries per second to the Kubernetes API.")
-	flag.IntVar(&kubeBurst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API.")
+	// A failover costs about six Kubernetes requests per group (a read, three status
+	// patches, two Events; docs/performance.md): at 50 QPS a thousand groups waited a
+	// minute for the client's own throttle. The API server's priority and fairness
+	// still protects it; lower these on a small control plane.
+	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a fleet failover makes about 6 per group).")
+	flag.IntVar(&kubeBurst, "kube-api-burst", 2000, "Burst of queries to the Kubernetes API.")
 	flag.DurationVar(&stalledRecheck, "stalled-recheck-interval", 2*time.Minute, "How often a Stalled ProtectionGroup is looked at again (a down site coming back, a fixed group).")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
 	opts := zap.Options{Development: false}

@@ -34,6 +34,9 @@ const (
 	maxResponseBody = 16 << 20
 	// maxErrorBodyDepth bounds the walk over nested error objects.
 	maxErrorBodyDepth = 8
+	// maxIdleConnsPerHost is kept per endpoint (SDRS, ECS), above the
+	// manager's reconcile workers.
+	maxIdleConnsPerHost = 64
 )
 
 const (
@@ -234,6 +237,12 @@ func newTransport(caBundle []byte, insecure bool) (*http.Transport, error) {
 	} else {
 		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}
 	}
+	// Keep enough idle connections for every reconcile worker: the
+	// default of 2 per host closed most connections after each call, so
+	// a fleet failover opened (in production: TLS-handshook) one
+	// connection for every other SDRS call.
+	t.MaxIdleConns = max(t.MaxIdleConns, 2*maxIdleConnsPerHost)
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(caBundle) > 0 {
 		pool, err := x509.SystemCertPool()

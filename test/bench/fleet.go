@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -39,10 +41,20 @@ type fleetResult struct {
 	Kube               kubeCounts
 	Reconciles         float64
 	CPU                time.Duration // manager CPU during the flip
-	MachineBusy        float64       // whole machine busy share during the flip, 0..1
-	LoadAvg            float64
-	PeakRSS            int64 // VmHWM over the manager's whole life
-	RSSAfter           int64
+	// CPU of the other processes during the flip.
+	APIServerCPU, EtcdCPU, EmulatorCPU time.Duration
+	MachineBusy                        float64 // whole machine busy share during the flip, 0..1
+	LoadAvg                            float64
+	PeakRSS                            int64 // VmHWM over the manager's whole life
+	RSSAfter                           int64
+
+	// ObjectBytes is one ProtectionGroup's JSON after the flip, and
+	// without its managedFields.
+	ObjectBytes, ObjectBytesNoMF int
+	// Connections to the emulator's SDRS listener closed in the last
+	// minute (TIME_WAIT) and open, right after the flip: how many TCP
+	// (in production: TLS) connections the manager opened and dropped.
+	ConnsClosed, ConnsOpen int
 
 	Idle idleResult
 }
@@ -88,6 +100,9 @@ type fleetOptions struct {
 	idleSync       time.Duration
 	idleWindow     time.Duration
 	idleDefault    time.Duration // 0: skip
+	// pprofDir, when set, receives a CPU profile of kube-apiserver
+	// during each flip.
+	pprofDir string
 	// baselines: how many groups each runbook variant flips (0: none).
 	serialGroups, parallelGroups, parallel int
 	runbookPoll                            time.Duration
@@ -189,8 +204,17 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	busy0, total0 := machineCPU()
+	api0, etcd0, emu0 := cpuOf(s.apiserverPids), cpuOf(s.etcdPids), cpuOf(s.emulatorPids)
 
 	log.Printf("N=%d: flipping every desiredActiveSite to target", o.n)
+	if o.pprofDir != "" {
+		go func() {
+			path := filepath.Join(o.pprofDir, fmt.Sprintf("apiserver-%d.pprof", o.n))
+			if err := s.profileAPIServer(ctx, 15*time.Second, path); err != nil {
+				log.Printf("apiserver profile: %v", err)
+			}
+		}()
+	}
 	t0 := time.Now()
 	patchedAt, gens, err := s.flip(ctx, names, drv1alpha1.SiteTarget, o.workers)
 	if err != nil {
@@ -208,6 +232,10 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		}
 	}
 	r.LastReady = last.Sub(t0)
+	if port := s.emuPort(); port > 0 {
+		st := socketsTo(port)
+		r.ConnsClosed, r.ConnsOpen = st["06"], st["01"]
+	}
 	r.LoadAvg = loadAvg()
 	busy1, total1 := machineCPU()
 	if total1 > total0 {
@@ -218,6 +246,9 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	r.CPU = psAfter.CPU - psBefore.CPU
+	r.APIServerCPU = cpuOf(s.apiserverPids) - api0
+	r.EtcdCPU = cpuOf(s.etcdPids) - etcd0
+	r.EmulatorCPU = cpuOf(s.emulatorPids) - emu0
 	log.Printf("N=%d: last Ready %.2fs after the flip (%.2f x D)", o.n, r.LastReady.Seconds(), r.LastReady.Seconds()/o.jobDuration.Seconds())
 
 	// Trailing writes (the last Events) land shortly after Ready.
@@ -237,6 +268,15 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	r.Kube.EventWrites = evAfter - evBefore
+
+	one := &drv1alpha1.ProtectionGroup{}
+	if err := s.kube.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: names[0]}, one); err == nil {
+		b, _ := json.Marshal(one)
+		r.ObjectBytes = len(b)
+		one.ManagedFields = nil
+		b, _ = json.Marshal(one)
+		r.ObjectBytesNoMF = len(b)
+	}
 
 	calls, err = s.emu.Admin.Calls(ctx, "", "")
 	if err != nil {

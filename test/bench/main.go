@@ -48,6 +48,7 @@ type runOptions struct {
 	RateBurst      int
 	Out            string
 	JSON           string
+	PprofDir       string
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&o.RateBurst, "rate-burst", 20, "burst of the tight rate-limit run")
 	flag.StringVar(&o.Out, "out", "docs/performance.md", "the report to write (relative to the repository root)")
 	flag.StringVar(&o.JSON, "json", "", "also write the raw results as JSON to this file")
+	flag.StringVar(&o.PprofDir, "pprof-dir", "", "save a CPU profile of kube-apiserver during each flip here")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -123,6 +125,7 @@ func main() {
 			n: n, jobDuration: o.JobDuration, callsPerSecond: int32(o.CallsPerSecond), burst: int32(o.Burst),
 			seedBatch: o.SeedBatch, workers: o.Workers, managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout,
 			idleSync: o.IdleSync, idleWindow: o.IdleWindow,
+			pprofDir:     o.PprofDir,
 			serialGroups: o.SerialGroups, parallelGroups: o.ParallelGroups, parallel: o.Parallel, runbookPoll: o.RunbookPoll,
 		}
 		if n == o.IdleDefaultN {
@@ -168,7 +171,7 @@ func commandLine() string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		// -out and -json only say where to write.
-		if strings.HasPrefix(a, "-out") || strings.HasPrefix(a, "--out") || strings.HasPrefix(a, "-json") || strings.HasPrefix(a, "--json") {
+		if strings.HasPrefix(a, "-out") || strings.HasPrefix(a, "--out") || strings.HasPrefix(a, "-json") || strings.HasPrefix(a, "--json") || strings.HasPrefix(a, "-pprof-dir") || strings.HasPrefix(a, "--pprof-dir") {
 			if !strings.Contains(a, "=") {
 				i++
 			}

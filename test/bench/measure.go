@@ -241,3 +241,92 @@ func bucketExcess(ts []time.Time, rate float64, burst int) float64 {
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func secs(d time.Duration) float64 { return d.Seconds() }
+
+// findPids returns the PIDs of this process's children whose command line
+// contains every one of substrs.
+func findPids(substrs ...string) []int {
+	me := os.Getpid()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		line := string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
+		if parent(pid) != me {
+			continue
+		}
+		ok := true
+		for _, s := range substrs {
+			if !strings.Contains(line, s) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// cpuOf sums the CPU time of pids (0 for those gone).
+func cpuOf(pids []int) time.Duration {
+	var total time.Duration
+	for _, pid := range pids {
+		if st, err := readProcStats(pid); err == nil {
+			total += st.CPU
+		}
+	}
+	return total
+}
+
+// parent returns a process's parent PID (0 when it is gone).
+func parent(pid int) int {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	p, _ := strconv.Atoi(f[1])
+	return p
+}
+
+// socketsTo counts the TCP sockets (IPv4 and IPv6) whose remote port is
+// port, by state: "01" established, "06" TIME_WAIT. Client sockets to a
+// local server in TIME_WAIT are connections closed in the last minute.
+func socketsTo(port int) map[string]int {
+	out := map[string]int{}
+	want := fmt.Sprintf(":%04X", port)
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 4 {
+				continue
+			}
+			if strings.HasSuffix(fs[2], want) {
+				out[fs[3]]++
+			}
+		}
+	}
+	return out
+}

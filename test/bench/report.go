@@ -96,7 +96,7 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	for _, c := range sdrsClasses {
 		row("… "+string(c), func(r *fleetResult) string { return per(float64(r.Calls.ByClass[c]), r.N) })
 	}
-	row("… fewest / most for one group", func(r *fleetResult) string { return fmt.Sprintf("%d / %d", r.CallsMin, r.CallsMax) })
+	row("… fewest / most naming one group (instance lists name none)", func(r *fleetResult) string { return fmt.Sprintf("%d / %d", r.CallsMin, r.CallsMax) })
 	row("refused or failed calls (not 2xx)", func(r *fleetResult) string { return fmt.Sprint(r.Calls.Refused) })
 	row("ECS calls per failover", func(r *fleetResult) string { return per(float64(r.Calls.ByClass[classECS]), r.N) })
 	row("**Kubernetes writes per failover**", func(r *fleetResult) string { return "**" + per(r.Kube.writes(), r.N) + "**" })
@@ -108,6 +108,15 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	row("reconciles per failover", func(r *fleetResult) string { return per(r.Reconciles, r.N) })
 	row("manager CPU for the flip", func(r *fleetResult) string {
 		return fmt.Sprintf("%.2f s (%.1f ms per group)", r.CPU.Seconds(), 1000*r.CPU.Seconds()/float64(r.N))
+	})
+	row("CPU of kube-apiserver / etcd / emulator for the flip", func(r *fleetResult) string {
+		return fmt.Sprintf("%.1f / %.1f / %.1f s", r.APIServerCPU.Seconds(), r.EtcdCPU.Seconds(), r.EmulatorCPU.Seconds())
+	})
+	row("TCP connections to SDRS after the flip: closed in the last minute / open", func(r *fleetResult) string {
+		return fmt.Sprintf("%d / %d", r.ConnsClosed, r.ConnsOpen)
+	})
+	row("one ProtectionGroup as JSON (without managedFields)", func(r *fleetResult) string {
+		return fmt.Sprintf("%d B (%d B)", r.ObjectBytes, r.ObjectBytesNoMF)
 	})
 	row("**manager peak RSS (VmHWM)**", func(r *fleetResult) string { return fmt.Sprintf("**%.0f MiB**", mib(r.PeakRSS)) })
 	row("machine busy during the flip / load average", func(r *fleetResult) string {

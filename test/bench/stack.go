@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +39,9 @@ type stack struct {
 	// metricsURL is the manager's Prometheus endpoint.
 	metricsURL string
 	track      *tracker
+	// pids of the control plane and the emulator, to say where the CPU
+	// went.
+	apiserverPids, etcdPids, emulatorPids []int
 	// stopTrack ends the tracker's watch; an open watch would hold up
 	// kube-apiserver's graceful stop.
 	stopTrack context.CancelFunc
@@ -76,6 +82,11 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 		s.stop()
 		return nil, err
 	}
+	s.apiserverPids = findPids("kube-apiserver", s.cp.Dir)
+	if u := s.cp.Env.ControlPlane.Etcd.URL; u != nil {
+		s.etcdPids = findPids("etcd", "--listen-client-urls="+u.String())
+	}
+	s.emulatorPids = findPids("sdrs-emulator")
 	if s.ns, err = s.cp.Namespace(ctx, "bench-"); err != nil {
 		s.stop()
 		return nil, err
@@ -372,4 +383,44 @@ func (t *tracker) waitReady(ctx context.Context, names []string, gens map[string
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// profileAPIServer saves a CPU profile of kube-apiserver over d to path,
+// to see where a flip's server time goes (go tool pprof).
+func (s *stack) profileAPIServer(ctx context.Context, d time.Duration, path string) error {
+	hc, err := rest.HTTPClientFor(s.cp.Config)
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(s.cp.Config.Host, "/"), int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+// emuPort is the emulator's SDRS listener port.
+func (s *stack) emuPort() int {
+	u := s.emu.SDRSURL
+	i := strings.LastIndexByte(u, ':')
+	if i < 0 {
+		return 0
+	}
+	p, _ := strconv.Atoi(u[i+1:])
+	return p
 }

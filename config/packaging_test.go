@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func TestDefaultDeploysTheOperator(t *testing.T) {
 		}
 	}
 
-	// The manager's ServiceAccount is bound to the generated role and to
+	// The manager's ServiceAccount is bound to the generated roles and to
 	// the leader election role in its own namespace.
 	sa := pod.ServiceAccountName
 	var crb rbacv1.ClusterRoleBinding
@@ -118,10 +119,32 @@ func TestDefaultDeploysTheOperator(t *testing.T) {
 	find(t, objs, "ClusterRole", crb.RoleRef.Name, &cr)
 	var rb rbacv1.RoleBinding
 	find(t, objs, "RoleBinding", "sdrs-operator-leader-election-rolebinding", &rb)
+	// Secrets: get only, and only in the credentials namespace, through the
+	// Role that role.yaml generates from the marker's namespace=sdrs-system.
+	const credsNS = "sdrs-system"
+	var crRB rbacv1.RoleBinding
+	find(t, objs, "RoleBinding", "sdrs-operator-manager-rolebinding", &crRB)
+	var crR rbacv1.Role
+	find(t, objs, "Role", crRB.RoleRef.Name, &crR)
+	if crRB.Namespace != credsNS || crR.Namespace != credsNS {
+		t.Errorf("the Secrets Role and RoleBinding must stay in %s, got %s and %s", credsNS, crR.Namespace, crRB.Namespace)
+	}
+	if crRB.RoleRef.Kind != "Role" {
+		t.Errorf("%s binds a %s, want the Role", crRB.Name, crRB.RoleRef.Kind)
+	}
+	wantSecrets := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}}
+	if diff := cmp.Diff(wantSecrets, crR.Rules); diff != "" {
+		t.Errorf("Role %s rules: -want, +got:\n%s", crR.Name, diff)
+	}
+	for _, r := range cr.Rules {
+		if slices.Contains(r.Resources, "secrets") || slices.Contains(r.Resources, "*") {
+			t.Errorf("ClusterRole %s grants %v on %v in every namespace", cr.Name, r.Verbs, r.Resources)
+		}
+	}
 	for _, b := range []struct {
 		name     string
 		subjects []rbacv1.Subject
-	}{{crb.Name, crb.Subjects}, {rb.Name, rb.Subjects}} {
+	}{{crb.Name, crb.Subjects}, {rb.Name, rb.Subjects}, {crRB.Namespace + "/" + crRB.Name, crRB.Subjects}} {
 		want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}
 		if diff := cmp.Diff(want, b.subjects); diff != "" {
 			t.Errorf("%s subjects: -want, +got:\n%s", b.name, diff)
@@ -147,6 +170,12 @@ func TestSamplesRender(t *testing.T) {
 			id, _, _ := unstructured.NestedString(o.Object, "spec", "protectionGroupID")
 			if id != "REPLACE_WITH_SDRS_GROUP_ID" {
 				t.Errorf("%s: run-local replaces the placeholder REPLACE_WITH_SDRS_GROUP_ID, got %q", o.GetName(), id)
+			}
+		}
+		if o.GetKind() == "ProviderConfig" {
+			// The operator may get Secrets only in sdrs-system.
+			if ns, _, _ := unstructured.NestedString(o.Object, "spec", "credentialsSecretRef", "namespace"); ns != "sdrs-system" {
+				t.Errorf("%s: the Secret must be in sdrs-system, where the operator may read it, not %q", o.GetName(), ns)
 			}
 		}
 	}

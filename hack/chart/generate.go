@@ -77,21 +77,34 @@ func generated(root string) ([]genFile, error) {
 
 	out = append(out, genFile{path: filepath.Join(chartDir, "files/config/README.md"), data: []byte(snippetsReadme)})
 
-	// RBAC rules, for the manager role, leader election and the user roles.
-	for _, r := range []struct{ src, name string }{
-		{"config/rbac/role.yaml", "manager-role-rules.yaml"},
-		{"config/rbac/leader_election_role.yaml", "leader-election-role-rules.yaml"},
-		{"config/rbac/protectiongroup_editor_role.yaml", "protectiongroup-editor-role-rules.yaml"},
-		{"config/rbac/protectiongroup_viewer_role.yaml", "protectiongroup-viewer-role-rules.yaml"},
-		{"config/rbac/providerconfig_viewer_role.yaml", "providerconfig-viewer-role-rules.yaml"},
+	// RBAC rules, for the manager's roles, leader election and the user
+	// roles. role.yaml holds two documents: the ClusterRole (the operator's
+	// kinds, Events) and the Role for Secrets in the credentials namespace,
+	// which the chart puts in .Values.credentials.namespace.
+	managerRoles, err := managerRoleDocs(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range []struct {
+		src, name string
+		obj       map[string]any
+	}{
+		{managerRoleSrc, "manager-role-rules.yaml", managerRoles["ClusterRole"]},
+		{managerRoleSrc, "manager-credentials-role-rules.yaml", managerRoles["Role"]},
+		{"config/rbac/leader_election_role.yaml", "leader-election-role-rules.yaml", nil},
+		{"config/rbac/protectiongroup_editor_role.yaml", "protectiongroup-editor-role-rules.yaml", nil},
+		{"config/rbac/protectiongroup_viewer_role.yaml", "protectiongroup-viewer-role-rules.yaml", nil},
+		{"config/rbac/providerconfig_viewer_role.yaml", "providerconfig-viewer-role-rules.yaml", nil},
 	} {
-		obj, err := readOne(root, r.src)
-		if err != nil {
-			return nil, err
+		obj := r.obj
+		if obj == nil {
+			if obj, err = readOne(root, r.src); err != nil {
+				return nil, err
+			}
 		}
 		rules, ok := obj["rules"].([]any)
 		if !ok || len(rules) == 0 {
-			return nil, fmt.Errorf("%s: no rules", r.src)
+			return nil, fmt.Errorf("%s: %v %v has no rules", r.src, obj["kind"], obj["metadata"])
 		}
 		if err := snippet(r.name, r.src, rules); err != nil {
 			return nil, err
@@ -144,6 +157,38 @@ func generated(root string) ([]genFile, error) {
 	}
 	if err := snippet("prometheus-rule-groups.yaml", rulesSrc, groups); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// managerRoleSrc is the role `make manifests` generates from the
+// +kubebuilder:rbac markers.
+const managerRoleSrc = "config/rbac/role.yaml"
+
+// managerRoleDocs returns the documents of role.yaml by kind: exactly one
+// ClusterRole and one Role (the Secrets Role of the marker with namespace=),
+// so that a new namespaced marker, which the chart would not place, fails
+// here instead of being dropped.
+func managerRoleDocs(root string) (map[string]map[string]any, error) {
+	docs, err := readDocs(root, managerRoleSrc)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]any{}
+	for _, d := range docs {
+		kind, _ := d["kind"].(string)
+		if kind != "ClusterRole" && kind != "Role" {
+			return nil, fmt.Errorf("%s: unexpected %s", managerRoleSrc, kind)
+		}
+		if out[kind] != nil {
+			return nil, fmt.Errorf("%s: more than one %s; the chart has one credentials namespace (.Values.credentials.namespace)", managerRoleSrc, kind)
+		}
+		out[kind] = d
+	}
+	for _, kind := range []string{"ClusterRole", "Role"} {
+		if out[kind] == nil {
+			return nil, fmt.Errorf("%s: no %s", managerRoleSrc, kind)
+		}
 	}
 	return out, nil
 }

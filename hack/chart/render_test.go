@@ -34,6 +34,9 @@ import (
 const (
 	release   = "sdrs-operator"
 	namespace = "sdrs-operator-system"
+	// credentialsNamespace is where config/ lets the operator get Secrets,
+	// and the chart's default credentials.namespace.
+	credentialsNamespace = "sdrs-system"
 )
 
 var chartPath = filepath.Join(root, chartDir)
@@ -149,11 +152,24 @@ func TestDefaultsDeployWhatConfigDefaultDeploys(t *testing.T) {
 	r, objs := renderObjects(t, nil, release, namespace)
 	k := readKustomization(t, "config/default")
 	want := map[string]bool{}
+	// Where each namespaced object goes: the release namespace, except the
+	// objects config/ puts in the credentials namespace (the Secrets Role
+	// and its RoleBinding), which config/default keeps there and the chart
+	// puts in credentials.namespace, sdrs-system by default.
+	wantNS := map[string]string{}
 	for _, o := range configObjects(t, "config/default") {
 		if isCRD(o) || o.kind() == "Namespace" {
 			continue
 		}
-		want[o.kind()+"/"+k.NamePrefix+o.name()] = true
+		key := o.kind() + "/" + k.NamePrefix + o.name()
+		want[key] = true
+		md, _ := o.obj["metadata"].(map[string]any)
+		switch ns, _ := md["namespace"].(string); ns {
+		case "", "system": // cluster-scoped, or kustomize's namespace: sets it
+			wantNS[key] = namespace
+		default:
+			wantNS[key] = ns
+		}
 	}
 	got := map[string]bool{}
 	for key := range objs {
@@ -163,13 +179,16 @@ func TestDefaultsDeployWhatConfigDefaultDeploys(t *testing.T) {
 	if k.Namespace != namespace {
 		t.Errorf("config/default deploys into %s; the tests assume %s", k.Namespace, namespace)
 	}
+	if wantNS["Role/"+k.NamePrefix+"manager-role"] != credentialsNamespace {
+		t.Errorf("config/ puts the Secrets Role in %q; the tests assume %s", wantNS["Role/"+k.NamePrefix+"manager-role"], credentialsNamespace)
+	}
 	for _, o := range objs {
 		if hasPrefix(o.kind(), "ClusterRole", "Cluster") {
 			continue
 		}
 		md := o.obj["metadata"].(map[string]any)
-		if md["namespace"] != namespace {
-			t.Errorf("%s: namespace %v, want the release namespace %s", o.key(), md["namespace"], namespace)
+		if md["namespace"] != wantNS[o.key()] {
+			t.Errorf("%s: namespace %v, want %s as config/default", o.key(), md["namespace"], wantNS[o.key()])
 		}
 	}
 	if !strings.Contains(r.notes, "rollout status deploy/sdrs-operator-controller-manager") {
@@ -299,6 +318,28 @@ func TestRBACMatchesConfig(t *testing.T) {
 			diff(t, "ClusterRoleBinding roleRef", rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: gotCR.Name}, crb.RoleRef)
 			diff(t, "ClusterRoleBinding subjects", []rbacv1.Subject{sa}, crb.Subjects)
 
+			// Secrets: the rules of role.yaml's Role, in the credentials
+			// namespace only, and none in the ClusterRole.
+			var wantSR, gotSR rbacv1.Role
+			configObject(t, "config/rbac/role.yaml", "Role", &wantSR)
+			get(t, objs, "Role", prefix+"manager-role", &gotSR)
+			diff(t, "manager Role rules (config/rbac/role.yaml)", wantSR.Rules, gotSR.Rules)
+			if gotSR.Namespace != credentialsNamespace || wantSR.Namespace != credentialsNamespace {
+				t.Errorf("Secrets Role in %s (config/: %s), want the default credentials.namespace %s", gotSR.Namespace, wantSR.Namespace, credentialsNamespace)
+			}
+			var srb rbacv1.RoleBinding
+			get(t, objs, "RoleBinding", prefix+"manager-rolebinding", &srb)
+			if srb.Namespace != gotSR.Namespace {
+				t.Errorf("Secrets RoleBinding in %s, its Role in %s", srb.Namespace, gotSR.Namespace)
+			}
+			diff(t, "Secrets RoleBinding roleRef", rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: gotSR.Name}, srb.RoleRef)
+			diff(t, "Secrets RoleBinding subjects", []rbacv1.Subject{sa}, srb.Subjects)
+			for _, r := range gotCR.Rules {
+				if contains(r.Resources, "secrets") || contains(r.Resources, "*") {
+					t.Errorf("the ClusterRole grants %v on %v in every namespace", r.Verbs, r.Resources)
+				}
+			}
+
 			var wantR, gotR rbacv1.Role
 			configObject(t, "config/rbac/leader_election_role.yaml", "Role", &wantR)
 			get(t, objs, "Role", prefix+"leader-election-role", &gotR)
@@ -353,8 +394,9 @@ func TestNonDefaultValues(t *testing.T) {
 			"create": true, "name": "hwc", "region": "ap-southeast-1", "projectID": "0123456789abcdef0123456789abcdef",
 			"endpoint": "https://sdrs.example.internal", "ecsEndpoint": "https://ecs.example.internal", "caBundle": ca,
 			"rateLimit": map[string]any{"callsPerSecond": 5, "burst": 10}, "syncInterval": "2m",
-			"credentials": map[string]any{"secretName": "hwc-aksk", "secretNamespace": "secrets"},
+			"credentials": map[string]any{"secretName": "hwc-aksk"},
 		},
+		"credentials": map[string]any{"namespace": "secrets"},
 	}
 	_, objs := renderObjects(t, vals, "dr", "ops")
 
@@ -384,6 +426,14 @@ func TestNonDefaultValues(t *testing.T) {
 	var sa corev1.ServiceAccount
 	get(t, objs, "ServiceAccount", pod.ServiceAccountName, &sa)
 	diff(t, "ServiceAccount annotations", map[string]string{"example.com/role": "x"}, sa.Annotations)
+	// credentials.namespace moves the Secrets Role and its binding.
+	var sr rbacv1.Role
+	get(t, objs, "Role", "dr-sdrs-operator-manager-role", &sr)
+	var srb rbacv1.RoleBinding
+	get(t, objs, "RoleBinding", "dr-sdrs-operator-manager-rolebinding", &srb)
+	diff(t, "Secrets Role namespace", "secrets", sr.Namespace)
+	diff(t, "Secrets RoleBinding namespace", "secrets", srb.Namespace)
+	diff(t, "Secrets RoleBinding subjects", []rbacv1.Subject{{Kind: "ServiceAccount", Name: pod.ServiceAccountName, Namespace: "ops"}}, srb.Subjects)
 	for _, k := range keys(objs) {
 		if strings.Contains(k, "editor-role") || strings.Contains(k, "viewer-role") {
 			t.Errorf("rbac.userRoles=false still renders %s", k)
@@ -480,7 +530,8 @@ func (o object) decodeLoose(t *testing.T, into any) {
 }
 
 // The smallest ProviderConfig (region, project, the default Secret name) is
-// valid, and its Secret defaults to the release namespace.
+// valid, and its Secret is in the default credentials namespace, where the
+// operator may read it.
 func TestMinimalProviderConfig(t *testing.T) {
 	_, objs := renderObjects(t, map[string]any{
 		"providerConfig": map[string]any{"create": true, "region": "cn-north-4", "projectID": "abc"},
@@ -491,7 +542,7 @@ func TestMinimalProviderConfig(t *testing.T) {
 	}
 	validateAgainstCRD(t, pc, "config/crd/bases/dr.sdrs.io_providerconfigs.yaml")
 	spec := pc.obj["spec"].(map[string]any)
-	diff(t, "credentialsSecretRef", map[string]any{"namespace": namespace, "name": "sdrs-credentials"}, spec["credentialsSecretRef"])
+	diff(t, "credentialsSecretRef", map[string]any{"namespace": credentialsNamespace, "name": "sdrs-credentials"}, spec["credentialsSecretRef"])
 	for _, k := range []string{"endpoint", "ecsEndpoint", "caBundle", "rateLimit", "syncInterval"} {
 		if _, set := spec[k]; set {
 			t.Errorf("%s is set although its value is empty; the operator would not use the SDK's defaults", k)
@@ -586,6 +637,11 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"ProviderConfig, no project": {"providerConfig": map[string]any{"create": true, "region": "cn-north-4"}},
 		"endpoint without scheme":    {"providerConfig": map[string]any{"endpoint": "sdrs.example.com"}},
 		"bad sync interval":          {"providerConfig": map[string]any{"syncInterval": "5 minutes"}},
+		// The Secret's namespace is credentials.namespace, where the
+		// operator may read it; this value no longer exists.
+		"a Secret namespace of its own":        {"providerConfig": map[string]any{"credentials": map[string]any{"secretNamespace": "x"}}},
+		"empty credentials namespace":          {"credentials": map[string]any{"namespace": ""}},
+		"credentials namespace not a DNS name": {"credentials": map[string]any{"namespace": "Sdrs_System"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := renderChart(chartPath, vals, release, namespace)

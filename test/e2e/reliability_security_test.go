@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +21,9 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -209,45 +214,66 @@ func clip(b []byte, i int) string {
 	return strings.ReplaceAll(string(b[lo:hi]), "\n", " ")
 }
 
+// credentialsNamespace is where config/rbac lets the operator get Secrets:
+// role.yaml's Role, generated from the marker's namespace=sdrs-system.
+const credentialsNamespace = "sdrs-system"
+
 // relRBAC runs the manager as a ServiceAccount bound to exactly the roles
 // in config/rbac, as a Deployment would.
 func relRBAC(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 90, Area: "Security",
-		Fault:  "the manager runs as ServiceAccount controller-manager with a TokenRequest token, bound to exactly config/rbac (ClusterRole manager-role, leader-election Role), not as an admin",
-		Assert: "role.yaml grants Secrets only get and nothing beyond the operator's kinds, Events and Leases; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
-		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: time.Second}})
+		Fault:  "the manager runs as ServiceAccount controller-manager with a TokenRequest token, bound to exactly config/rbac (ClusterRole manager-role, Role manager-role in sdrs-system for Secrets, leader-election Role), not as an admin; the ProviderConfig's Secret is in sdrs-system",
+		Assert: "role.yaml grants Secrets only get, only in sdrs-system, and nothing beyond the operator's kinds, Events and Leases; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview allows get Secrets in sdrs-system and denies it in any other namespace or cluster-wide, and denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
+		scenarioOptions{noProviderConfig: true, emulator: harness.EmulatorOptions{JobDuration: time.Second}})
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	rbacDir := filepath.Join(root, "config", "rbac")
-	var role rbacv1.ClusterRole
-	readYAML(t, filepath.Join(rbacDir, "role.yaml"), &role)
-	secretVerbs := checkRoleShape(t, &role)
+	role, secretsRole := readGeneratedRoles(t, filepath.Join(rbacDir, "role.yaml"))
+	secretVerbs := checkRoleShape(t, role, secretsRole)
 
 	var leRole rbacv1.Role
 	readYAML(t, filepath.Join(rbacDir, "leader_election_role.yaml"), &leRole)
 	var binding rbacv1.ClusterRoleBinding
 	readYAML(t, filepath.Join(rbacDir, "role_binding.yaml"), &binding)
+	var secretsBinding rbacv1.RoleBinding
+	readYAML(t, filepath.Join(rbacDir, "credentials_role_binding.yaml"), &secretsBinding)
 	var leBinding rbacv1.RoleBinding
 	readYAML(t, filepath.Join(rbacDir, "leader_election_role_binding.yaml"), &leBinding)
 	var sa corev1.ServiceAccount
 	readYAML(t, filepath.Join(rbacDir, "service_account.yaml"), &sa)
+	if secretsBinding.Namespace != secretsRole.Namespace || secretsBinding.RoleRef.Kind != "Role" || secretsBinding.RoleRef.Name != secretsRole.Name {
+		t.Fatalf("credentials_role_binding.yaml binds %s %s in %s, not the Role %s/%s of role.yaml",
+			secretsBinding.RoleRef.Kind, secretsBinding.RoleRef.Name, secretsBinding.Namespace, secretsRole.Namespace, secretsRole.Name)
+	}
 
 	// kustomize's namespace: the scenario's namespace stands for "system".
+	// The Secrets Role and its binding stay in sdrs-system, as config/default
+	// keeps them; they get the scenario's suffix, as the ClusterRoleBinding.
 	sa.Namespace, leRole.Namespace, leBinding.Namespace = s.ns, s.ns, s.ns
-	for i := range binding.Subjects {
-		binding.Subjects[i].Namespace = s.ns
+	for _, subjects := range [][]rbacv1.Subject{binding.Subjects, leBinding.Subjects, secretsBinding.Subjects} {
+		for i := range subjects {
+			subjects[i].Namespace = s.ns
+		}
 	}
-	for i := range leBinding.Subjects {
-		leBinding.Subjects[i].Namespace = s.ns
-	}
+	secretsRoleName := secretsRole.Name
 	binding.Name += "-" + s.ns
-	for _, o := range []client.Object{&sa, &role, &leRole, &binding, &leBinding} {
+	secretsRole.Name += "-" + s.ns
+	secretsBinding.Name += "-" + s.ns
+	secretsBinding.RoleRef.Name = secretsRole.Name
+	if err := s.cp.Client.Create(s.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	for _, o := range []client.Object{&sa, role, secretsRole, &leRole, &binding, &secretsBinding, &leBinding} {
 		if err := s.cp.Client.Create(s.ctx, o); err != nil {
 			t.Fatalf("create %T %s: %v", o, o.GetName(), err)
 		}
 	}
+	// The ProviderConfig's Secret is in the credentials namespace, as the
+	// README tells people to put it.
+	s.cp.MustProviderConfig(t, harness.ProviderConfigFor(s.pc, credentialsNamespace, s.emu, ""), s.emu)
+
 	kubeconfig, err := s.cp.ServiceAccountKubeconfig(s.ctx, s.ns, sa.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -281,9 +307,14 @@ func relRBAC(t *testing.T) {
 		verb, group, resource, ns string
 		want                      bool
 	}{
-		{"get", "", "secrets", "other-namespace", true},
+		{"get", "", "secrets", credentialsNamespace, true},
+		{"get", "", "secrets", "default", false},
+		{"get", "", "secrets", s.ns, false},
+		{"get", "", "secrets", "", false},
+		{"list", "", "secrets", credentialsNamespace, false},
 		{"list", "", "secrets", s.ns, false},
 		{"watch", "", "secrets", "", false},
+		{"update", "", "secrets", credentialsNamespace, false},
 		{"update", "", "secrets", s.ns, false},
 		{"get", "", "configmaps", s.ns, false},
 		{"list", "", "pods", "", false},
@@ -311,11 +342,18 @@ func relRBAC(t *testing.T) {
 		if r.Status.Allowed {
 			word = "allowed"
 		}
-		sar = append(sar, fmt.Sprintf("%s %s %s", word, c.verb, c.resource))
+		where := c.ns
+		switch where {
+		case "":
+			where = "cluster-wide"
+		case s.ns:
+			where = "own namespace"
+		}
+		sar = append(sar, fmt.Sprintf("%s %s %s (%s)", word, c.verb, c.resource, where))
 	}
 	got := s.actions(g.ID)
-	s.result("Secrets verbs %v, granted by the ClusterRole in every namespace (not limited to the ProviderConfigs' Secret namespaces: open); switchover as the ServiceAccount: %s, %d permission errors; SubjectAccessReview: %s",
-		secretVerbs, fmtCounts(got), len(denied), strings.Join(sar, "; "))
+	s.result("Secrets verbs %v, granted by the Role %s in %s only (the ClusterRole has no Secrets rule); switchover as the ServiceAccount with the Secret in %s: %s, %d permission errors; SubjectAccessReview: %s",
+		secretVerbs, secretsRoleName, secretsRole.Namespace, credentialsNamespace, fmtCounts(got), len(denied), strings.Join(sar, "; "))
 }
 
 func readYAML(t *testing.T, path string, into any) {
@@ -329,36 +367,93 @@ func readYAML(t *testing.T, path string, into any) {
 	}
 }
 
-// checkRoleShape asserts what the generated ClusterRole may grant, and
-// returns the verbs on Secrets.
-func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole) []string {
+// readGeneratedRoles returns the two documents `make manifests` writes
+// into role.yaml: the ClusterRole and the Secrets Role in sdrs-system.
+// Any other document fails the test.
+func readGeneratedRoles(t *testing.T, path string) (*rbacv1.ClusterRole, *rbacv1.Role) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cr *rbacv1.ClusterRole
+	var r *rbacv1.Role
+	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		switch {
+		case tm.Kind == "":
+			continue
+		case tm.Kind == "ClusterRole" && cr == nil:
+			cr = &rbacv1.ClusterRole{}
+			err = yaml.UnmarshalStrict(doc, cr)
+		case tm.Kind == "Role" && r == nil:
+			r = &rbacv1.Role{}
+			err = yaml.UnmarshalStrict(doc, r)
+		default:
+			t.Fatalf("%s: unexpected %s (want one ClusterRole and one Role)", path, tm.Kind)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	if cr == nil || r == nil {
+		t.Fatalf("%s: want a ClusterRole and a Role, got %v and %v", path, cr != nil, r != nil)
+	}
+	if r.Namespace != credentialsNamespace {
+		t.Errorf("%s: the Role is in %q, want %s", path, r.Namespace, credentialsNamespace)
+	}
+	return cr, r
+}
+
+// checkRoleShape asserts what the generated roles may grant: the
+// ClusterRole the operator's kinds and Events, and nothing on Secrets; the
+// Role only get on Secrets. It returns the verbs on Secrets.
+func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole, secretsRole *rbacv1.Role) []string {
 	t.Helper()
 	allowed := map[string][]string{
-		"":              {"secrets"},
 		"dr.sdrs.io":    {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers"},
 		"events.k8s.io": {"events"},
 	}
-	var secretVerbs []string
-	for _, r := range role.Rules {
-		for _, g := range r.APIGroups {
-			for _, res := range r.Resources {
-				if !slices.Contains(allowed[g], res) {
-					t.Errorf("role.yaml grants %v on %s/%s, beyond the operator's kinds, Secrets and Events", r.Verbs, g, res)
-				}
-				if g == "" && res == "secrets" {
-					secretVerbs = append(secretVerbs, r.Verbs...)
+	check := func(what string, rules []rbacv1.PolicyRule, allowed map[string][]string, onSecrets func(verbs []string)) {
+		for _, r := range rules {
+			for _, g := range r.APIGroups {
+				for _, res := range r.Resources {
+					if !slices.Contains(allowed[g], res) {
+						t.Errorf("%s grants %v on %s/%s, beyond the operator's kinds, Secrets and Events", what, r.Verbs, g, res)
+					}
+					if g == "" && res == "secrets" {
+						onSecrets(r.Verbs)
+					}
 				}
 			}
-		}
-		for _, v := range r.Verbs {
-			if v == "*" {
-				t.Errorf("role.yaml grants a wildcard verb: %+v", r)
+			for _, v := range r.Verbs {
+				if v == "*" {
+					t.Errorf("%s grants a wildcard verb: %+v", what, r)
+				}
 			}
-		}
-		if len(r.NonResourceURLs) > 0 {
-			t.Errorf("role.yaml grants non-resource URLs: %+v", r)
+			if len(r.NonResourceURLs) > 0 {
+				t.Errorf("%s grants non-resource URLs: %+v", what, r)
+			}
 		}
 	}
+	check("role.yaml's ClusterRole", role.Rules, allowed, func(verbs []string) {
+		t.Errorf("role.yaml's ClusterRole grants %v on Secrets in every namespace", verbs)
+	})
+	var secretVerbs []string
+	check("role.yaml's Role", secretsRole.Rules, map[string][]string{"": {"secrets"}}, func(verbs []string) {
+		secretVerbs = append(secretVerbs, verbs...)
+	})
 	if !slices.Equal(secretVerbs, []string{"get"}) {
 		t.Errorf("role.yaml grants %v on Secrets, want only get", secretVerbs)
 	}

@@ -249,6 +249,10 @@ func (c *connector) readSecret(ctx context.Context, ref drv1alpha1.SecretReferen
 		if apierrors.IsNotFound(err) {
 			return credentials{}, nil, &SecretError{Namespace: ref.Namespace, Name: ref.Name, NotFound: true}
 		}
+		if apierrors.IsForbidden(err) {
+			// Not transient: only a person can move the Secret or grant access.
+			return credentials{}, nil, &SecretError{Namespace: ref.Namespace, Name: ref.Name, Forbidden: true}
+		}
 		// The API server's messages name the object, not its data.
 		return credentials{}, nil, &TransientError{
 			Message: sanitize(strings.Join([]string{fmt.Sprintf(errGetSecretFmt, ref.Namespace, ref.Name), err.Error()}, messageSeparator)),

@@ -3,6 +3,8 @@ package sdrs
 import (
 	"context"
 	"errors"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"net/http"
 	"strings"
 	"sync"
@@ -64,6 +66,9 @@ func TestConnectSecretErrors(t *testing.T) {
 	getFails := interceptor.Funcs{Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
 		return errors.New("etcdserver: request timed out")
 	}}
+	forbidden := interceptor.Funcs{Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+		return apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "creds", errors.New("RBAC: access denied"))
+	}}
 	cases := map[string]struct {
 		reason  string
 		objects []client.Object
@@ -84,6 +89,11 @@ func TestConnectSecretErrors(t *testing.T) {
 			reason:  "A key holding only blanks is missing; empty keys would make the SDK fetch metadata credentials.",
 			objects: []client.Object{secret(map[string]string{SecretKeyAccessKey: testAK, SecretKeySecretKey: " \n"})},
 			want:    &SecretError{Namespace: "sdrs-system", Name: "creds", Key: SecretKeySecretKey},
+		},
+		"SecretForbidden": {
+			reason: "RBAC refusing the read needs a person; it names the Secret and the namespace rule.",
+			funcs:  &forbidden,
+			want:   &SecretError{Namespace: "sdrs-system", Name: "creds", Forbidden: true},
 		},
 		"APIServerError": {
 			reason: "An API server hiccup is transient, not a credentials problem.",

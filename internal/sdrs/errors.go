@@ -30,6 +30,7 @@ const (
 	errSecretNotFoundFmt = "cannot get credentials Secret %s/%s: not found"
 	errSecretKeyFmt      = "credentials Secret %s/%s has no non-empty key %q"
 	errSecretGenericFmt  = "cannot read credentials Secret %s/%s"
+	errSecretForbidFmt   = "cannot read credentials Secret %s/%s: the operator may not read Secrets in namespace %s; keep credentials in the namespace its RBAC grants (sdrs-system by default) or grant get on secrets there"
 	resourceUnknown      = "resource"
 	messageSeparator     = ": "
 	codeOpen, codeClose  = " (", ")"
@@ -140,12 +141,15 @@ type SecretError struct {
 	Name      string
 	Key       string // the missing key; empty when the Secret itself is the problem
 	NotFound  bool   // the Secret does not exist
+	Forbidden bool   // RBAC does not let the operator read it
 }
 
 func (e *SecretError) Error() string {
 	switch {
 	case e.NotFound:
 		return fmt.Sprintf(errSecretNotFoundFmt, e.Namespace, e.Name)
+	case e.Forbidden:
+		return fmt.Sprintf(errSecretForbidFmt, e.Namespace, e.Name, e.Namespace)
 	case e.Key != "":
 		return fmt.Sprintf(errSecretKeyFmt, e.Namespace, e.Name, e.Key)
 	default:

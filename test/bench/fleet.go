@@ -7,6 +7,7 @@ import (
 	"log"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
@@ -55,6 +56,9 @@ type fleetResult struct {
 	// minute (TIME_WAIT) and open, right after the flip: how many TCP
 	// (in production: TLS) connections the manager opened and dropped.
 	ConnsClosed, ConnsOpen int
+	// MetricSeries is how many series the manager's /metrics serves, and
+	// how many of them name one ProtectionGroup.
+	MetricSeries, GroupSeries int
 
 	Idle idleResult
 }
@@ -159,7 +163,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	if err != nil {
 		return r, err
 	}
-	if err := s.startManager(ctx, o.managerArgs); err != nil {
+	if err := s.startManager(ctx, o.managerArgs, o.pprofDir != ""); err != nil {
 		return r, err
 	}
 	if err := s.clearCalls(ctx); err != nil {
@@ -214,6 +218,12 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 				log.Printf("apiserver profile: %v", err)
 			}
 		}()
+		go func() {
+			path := filepath.Join(o.pprofDir, fmt.Sprintf("manager-%d.pprof", o.n))
+			if err := s.profileManager(ctx, 15*time.Second, path); err != nil {
+				log.Printf("manager profile: %v", err)
+			}
+		}()
 	}
 	t0 := time.Now()
 	patchedAt, gens, err := s.flip(ctx, names, drv1alpha1.SiteTarget, o.workers)
@@ -256,6 +266,12 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	after, err := scrape(ctx, s.metricsURL)
 	if err != nil {
 		return r, err
+	}
+	r.MetricSeries = len(after)
+	for k := range after {
+		if strings.Contains(k, `name="pg-`) {
+			r.GroupSeries++
+		}
 	}
 	d := delta(before, after)
 	r.Kube.ByMethod = map[string]float64{}
@@ -484,7 +500,7 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 	if err != nil {
 		return nil, err
 	}
-	if err := s.startManager(ctx, o.managerArgs); err != nil {
+	if err := s.startManager(ctx, o.managerArgs, false); err != nil {
 		return nil, err
 	}
 	if err := s.clearCalls(ctx); err != nil {

@@ -118,6 +118,9 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	row("one ProtectionGroup as JSON (without managedFields)", func(r *fleetResult) string {
 		return fmt.Sprintf("%d B (%d B)", r.ObjectBytes, r.ObjectBytesNoMF)
 	})
+	row("Prometheus series on /metrics (per-group ones)", func(r *fleetResult) string {
+		return fmt.Sprintf("%d (%d)", r.MetricSeries, r.GroupSeries)
+	})
 	row("**manager peak RSS (VmHWM)**", func(r *fleetResult) string { return fmt.Sprintf("**%.0f MiB**", mib(r.PeakRSS)) })
 	row("machine busy during the flip / load average", func(r *fleetResult) string {
 		return fmt.Sprintf("%.0f %% / %.1f", 100*r.MachineBusy, r.LoadAvg)

@@ -36,8 +36,9 @@ type stack struct {
 	kube client.WithWatch
 	ns   string
 	pc   string
-	// metricsURL is the manager's Prometheus endpoint.
-	metricsURL string
+	// metricsURL is the manager's Prometheus endpoint; pprofURL its pprof
+	// endpoint when profiling was asked for.
+	metricsURL, pprofURL string
 	track      *tracker
 	// pids of the control plane and the emulator, to say where the CPU
 	// went.
@@ -107,13 +108,23 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 }
 
 // startManager starts bin/manager with its metrics endpoint on a free port.
-func (s *stack) startManager(ctx context.Context, extra []string) error {
+func (s *stack) startManager(ctx context.Context, extra []string, pprof bool) error {
 	port, err := localrun.FreePort("127.0.0.1")
 	if err != nil {
 		return err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"--metrics-bind-address", addr}, extra...)
+	args := []string{"--metrics-bind-address", addr}
+	if pprof {
+		pp, err := localrun.FreePort("127.0.0.1")
+		if err != nil {
+			return err
+		}
+		paddr := "127.0.0.1:" + strconv.Itoa(pp)
+		args = append(args, "--pprof-bind-address", paddr)
+		s.pprofURL = "http://" + paddr + "/debug/pprof/profile"
+	}
+	args = append(args, extra...)
 	log.Printf("starting manager %v", args)
 	s.mgr, err = harness.StartManager(harness.ManagerOptions{
 		Name: "bench-manager", Kubeconfig: s.cp.Kubeconfig, WatchNamespace: s.ns, ExtraArgs: args,
@@ -392,7 +403,19 @@ func (s *stack) profileAPIServer(ctx context.Context, d time.Duration, path stri
 	if err != nil {
 		return err
 	}
-	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(s.cp.Config.Host, "/"), int(d.Seconds()))
+	return saveProfile(ctx, hc, strings.TrimSuffix(s.cp.Config.Host, "/")+"/debug/pprof/profile", d, path)
+}
+
+// profileManager saves a CPU profile of the manager (started with pprof).
+func (s *stack) profileManager(ctx context.Context, d time.Duration, path string) error {
+	if s.pprofURL == "" {
+		return nil
+	}
+	return saveProfile(ctx, http.DefaultClient, s.pprofURL, d, path)
+}
+
+func saveProfile(ctx context.Context, hc *http.Client, base string, d time.Duration, path string) error {
+	url := fmt.Sprintf("%s?seconds=%d", base, int(d.Seconds()))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -43,11 +44,14 @@ type fleetResult struct {
 	Reconciles         float64
 	CPU                time.Duration // manager CPU during the flip
 	// CPU of the other processes during the flip.
-	APIServerCPU, EtcdCPU, EmulatorCPU time.Duration
-	MachineBusy                        float64 // whole machine busy share during the flip, 0..1
-	LoadAvg                            float64
-	PeakRSS                            int64 // VmHWM over the manager's whole life
-	RSSAfter                           int64
+	APIServerCPU, EtcdCPU, EmulatorCPU, BenchCPU time.Duration
+	// Wall is the flip's wall time from the first patch until the CPU was
+	// read (last Ready plus a little).
+	Wall        time.Duration
+	MachineBusy float64 // whole machine busy share during the flip, 0..1
+	LoadAvg     float64
+	PeakRSS     int64 // VmHWM over the manager's whole life
+	RSSAfter    int64
 
 	// ObjectBytes is one ProtectionGroup's JSON after the flip, and
 	// without its managedFields.
@@ -208,7 +212,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	busy0, total0 := machineCPU()
-	api0, etcd0, emu0 := cpuOf(s.apiserverPids), cpuOf(s.etcdPids), cpuOf(s.emulatorPids)
+	api0, etcd0, emu0, self0 := cpuOf(s.apiserverPids), cpuOf(s.etcdPids), cpuOf(s.emulatorPids), cpuOf([]int{os.Getpid()})
 
 	log.Printf("N=%d: flipping every desiredActiveSite to target", o.n)
 	if o.pprofDir != "" {
@@ -259,6 +263,8 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	r.APIServerCPU = cpuOf(s.apiserverPids) - api0
 	r.EtcdCPU = cpuOf(s.etcdPids) - etcd0
 	r.EmulatorCPU = cpuOf(s.emulatorPids) - emu0
+	r.BenchCPU = cpuOf([]int{os.Getpid()}) - self0
+	r.Wall = time.Since(t0)
 	log.Printf("N=%d: last Ready %.2fs after the flip (%.2f x D)", o.n, r.LastReady.Seconds(), r.LastReady.Seconds()/o.jobDuration.Seconds())
 
 	// Trailing writes (the last Events) land shortly after Ready.
@@ -369,14 +375,18 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 		r.Idle.DefaultPerGroup = float64(r.Idle.DefaultCalls.Total) / float64(o.n) /
 			(r.Idle.DefaultWindow.Minutes() / 5)
 	}
-	log.Printf("N=%d: idle with syncInterval %s for %s", o.n, o.idleSync, o.idleWindow)
-	r.Idle.SyncInterval = o.idleSync
-	if err := s.setSyncInterval(ctx, o.idleSync); err != nil {
+	// A large fleet gets a longer interval (10ms per group), so that the
+	// shared control plane keeps up with the syncs being measured.
+	sync := max(o.idleSync, time.Duration(o.n)*10*time.Millisecond)
+	window := max(o.idleWindow, 2*sync)
+	log.Printf("N=%d: idle with syncInterval %s for %s", o.n, sync, window)
+	r.Idle.SyncInterval = sync
+	if err := s.setSyncInterval(ctx, sync); err != nil {
 		return err
 	}
 	// The ProviderConfig change wakes every group once; then each settles
 	// into its own rhythm.
-	if err := sleep(ctx, o.idleSync+5*time.Second); err != nil {
+	if err := sleep(ctx, sync+5*time.Second); err != nil {
 		return err
 	}
 	if err := s.clearCalls(ctx); err != nil {
@@ -391,7 +401,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 		return err
 	}
 	start := time.Now()
-	if err := sleep(ctx, o.idleWindow); err != nil {
+	if err := sleep(ctx, window); err != nil {
 		return err
 	}
 	calls, err := s.emu.Admin.Calls(ctx, "", "")
@@ -407,7 +417,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 		return err
 	}
 	r.Idle.Window = time.Since(start)
-	syncs := r.Idle.Window.Seconds() / o.idleSync.Seconds()
+	syncs := r.Idle.Window.Seconds() / sync.Seconds()
 	w := delta(m0, m1).byLabel("rest_client_requests_total", "method")
 	r.Idle.KubeWrites = (w["POST"] + w["PUT"] + w["PATCH"] + w["DELETE"]) / float64(o.n) / syncs
 	r.Idle.Calls = countCalls(calls)
@@ -471,6 +481,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// rateSlack is the timing jitter allowed between the manager's rate
+// limiter and the emulator's call log.
+const rateSlack = 20 * time.Millisecond
+
 // rateResult is the tight rate-limit scenario.
 type rateResult struct {
 	N                int
@@ -524,7 +538,7 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 	ts := times(calls)
 	r.SetupMaxIn1s = maxInWindow(ts, time.Second)
 	if len(ts) <= 20000 {
-		r.SetupBucketExces = bucketExcess(ts, r.Rate, r.Burst)
+		r.SetupBucketExces = bucketExcess(ts, r.Rate, r.Burst, rateSlack)
 	}
 	// Let the bucket fill up again, as it would before a real incident.
 	if err := sleep(ctx, time.Duration(float64(burst)/float64(rate)*float64(time.Second))+3*time.Second); err != nil {
@@ -559,7 +573,7 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 	ts = times(flip)
 	r.MaxIn1s = maxInWindow(ts, time.Second)
 	if len(ts) <= 20000 {
-		r.BucketExcess = bucketExcess(ts, r.Rate, r.Burst)
+		r.BucketExcess = bucketExcess(ts, r.Rate, r.Burst, rateSlack)
 	}
 	if r.LastReady > 0 {
 		r.MeanRate = float64(r.Calls) / r.LastReady.Seconds()

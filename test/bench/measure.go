@@ -219,17 +219,19 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 	return best
 }
 
-// bucketExcess is the largest n - (burst + rate*(t_j - t_i)) over all
-// pairs of calls i <= j, where n is the number of calls from i to j: above
-// 0 a token bucket of that rate and burst was exceeded. It is O(n) per
-// start, O(n^2) in all; callers pass thousands of calls, not millions.
-func bucketExcess(ts []time.Time, rate float64, burst int) float64 {
+// bucketExcess is the largest n - (burst + rate*(t_j - t_i + slack)) over
+// all pairs of calls i <= j, where n is the number of calls from i to j:
+// above 0 a token bucket of that rate and burst was exceeded. slack absorbs
+// the jitter between the manager's limiter, where a token is taken, and the
+// emulator's clock, where the call is logged. It is O(n^2); callers pass
+// thousands of calls, not millions.
+func bucketExcess(ts []time.Time, rate float64, burst int, slack time.Duration) float64 {
 	s := append([]time.Time(nil), ts...)
 	sort.Slice(s, func(i, j int) bool { return s[i].Before(s[j]) })
 	worst := -float64(burst)
 	for i := range s {
 		for j := i; j < len(s); j++ {
-			ex := float64(j-i+1) - (float64(burst) + rate*s[j].Sub(s[i]).Seconds())
+			ex := float64(j-i+1) - (float64(burst) + rate*(s[j].Sub(s[i])+slack).Seconds())
 			if ex > worst {
 				worst = ex
 			}
@@ -278,7 +280,8 @@ func findPids(substrs ...string) []int {
 	return out
 }
 
-// cpuOf sums the CPU time of pids (0 for those gone).
+// cpuOf sums the CPU time of pids (0 for those gone; for this process,
+// the sum over its threads, which /proc/PID/stat reports too).
 func cpuOf(pids []int) time.Duration {
 	var total time.Duration
 	for _, pid := range pids {

@@ -39,7 +39,7 @@ type stack struct {
 	// metricsURL is the manager's Prometheus endpoint; pprofURL its pprof
 	// endpoint when profiling was asked for.
 	metricsURL, pprofURL string
-	track      *tracker
+	track                *tracker
 	// pids of the control plane and the emulator, to say where the CPU
 	// went.
 	apiserverPids, etcdPids, emulatorPids []int

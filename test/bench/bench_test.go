@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs the whole benchmark on five groups with one-second jobs,
+// so that `make test` notices when it breaks, and guards the per-failover
+// costs the operator reached (docs/performance.md). About 30 seconds.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane, the emulator and the manager")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	o := fleetOptions{
+		n: 5, jobDuration: time.Second, callsPerSecond: 1000, burst: 1000, seedBatch: 500, workers: 8,
+		readyTimeout: time.Minute, idleSync: time.Second, idleWindow: 2 * time.Second,
+		serialGroups: 1, parallelGroups: 2, parallel: 2, runbookPoll: time.Second,
+	}
+	res, err := runScenario(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &res.Fleet
+	perFailover := func(v float64) float64 { return v / float64(f.N) }
+	if c := perFailover(float64(f.Calls.SDRS())); c > 7 {
+		t.Errorf("SDRS calls per failover %.2f, want at most 7 (4 plus the scouts' polls): %v", c, f.Calls.ByOp)
+	}
+	if c := f.Calls.ByClass[classECS]; c != 0 {
+		t.Errorf("%d ECS calls for groups with serverPower Manual and stopped servers, want none", c)
+	}
+	if w := perFailover(f.Kube.writes() - f.Kube.EventWrites); w > 3 {
+		t.Errorf("status writes per failover %.2f, want at most 3 (intent, job ID, result): %v", w, f.Kube.ByMethod)
+	}
+	if f.Idle.PerGroupPerSync > 1.5 {
+		t.Errorf("idle calls per group per syncInterval %.2f, want about 1", f.Idle.PerGroupPerSync)
+	}
+	if res.Serial == nil || res.Parallel == nil || res.Serial.Calls.ByClass[classAction] != 1 {
+		t.Errorf("runbooks: serial %+v parallel %+v", res.Serial, res.Parallel)
+	}
+	run := &benchRun{Command: "make bench", Started: time.Now(), Machine: machineDescription(), Scenarios: []*scenarioResult{res},
+		Opts: runOptions{JobDuration: time.Second, Parallel: 2, RunbookPoll: time.Second}}
+	md := run.markdown()
+	for _, want := range []string{"## Failover of the whole fleet", "## Against a runbook without the operator", "## Idle: nothing changes"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 		}
 	}
 	// A scout sees its job end after 5s: the parked jobs are woken.
-	p.Ended(id(0), typ, 5*time.Second, true)
+	p.Ended(id(0), typ, 5*time.Second)
 	if len(woken) != 10-scoutsPerType {
 		t.Fatalf("woken %d jobs, want %d: %v", len(woken), 10-scoutsPerType, woken)
 	}
@@ -131,6 +131,34 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 	// A job this process never saw (it restarted) is looked at once.
 	if poll, _ := p.Before(key(30), "job-unknown", typ, later); !poll {
 		t.Error("an unknown job must be looked at")
+	}
+}
+
+// When a zone is down every job of the wave fails after about the same
+// time: a scout's failure wakes the parked jobs too, they must not wait for
+// the parked fallback to learn theirs failed.
+func TestPollScheduleLearnsFromAFailedScout(t *testing.T) {
+	const typ = "reverseProtectionGroupNoCG"
+	p := NewPollSchedule()
+	var woken int
+	p.OnLearned(func(keys []types.NamespacedName) { woken += len(keys) })
+	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		p.Issued(types.NamespacedName{Name: fmt.Sprint(i)}, fmt.Sprint("j", i), typ, t0)
+	}
+	p.Ended("j0", typ, 2*time.Second) // FAIL after 2s
+	if woken != 5-scoutsPerType {
+		t.Errorf("woken %d parked jobs after a scout's job failed, want %d", woken, 5-scoutsPerType)
+	}
+	if poll, _ := p.Before(types.NamespacedName{Name: "4"}, "j4", typ, t0.Add(2200*time.Millisecond)); !poll {
+		t.Error("a parked job past the learned end must look at once")
+	}
+	// A job SDRS no longer knows teaches nothing.
+	q := NewPollSchedule()
+	q.Issued(types.NamespacedName{Name: "a"}, "ja", typ, t0)
+	q.Ended("ja", typ, 0)
+	if _, known := q.typical[typ]; known {
+		t.Error("learned a duration from a job that was not found")
 	}
 }
 

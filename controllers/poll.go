@@ -131,13 +131,15 @@ func (p *PollSchedule) Running(key types.NamespacedName, jobID, jobType string, 
 	return p.waitLocked(j, jobID, now)
 }
 
-// Ended forgets a job that ended or is no longer known. A success teaches
-// how long its type takes; when that type was not known before, the jobs
-// parked for it are woken.
-func (p *PollSchedule) Ended(jobID, jobType string, took time.Duration, succeeded bool) {
+// Ended forgets a job that ended (took is how long it ran) or is no longer
+// known (took 0). Its duration, failed or not, says when the other jobs of
+// its type end: when that type was not known before, the jobs parked for
+// it are woken. (A failure counts too: when a whole zone is down, every
+// job of the wave fails after about the same time.)
+func (p *PollSchedule) Ended(jobID, jobType string, took time.Duration) {
 	p.mu.Lock()
 	delete(p.jobs, jobID)
-	if !succeeded || jobType == "" || took <= 0 {
+	if jobType == "" || took <= 0 {
 		p.mu.Unlock()
 		return
 	}

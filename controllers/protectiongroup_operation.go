@@ -197,14 +197,14 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 		switch {
 		case sdrs.IsNotFound(err):
 			log.Info("SDRS no longer knows the job; judging by the group's status", "jobID", op.JobID)
-			r.poll().Ended(op.JobID, typ, 0, false)
+			r.poll().Ended(op.JobID, typ, 0)
 			op.JobID = ""
 		case err != nil:
 			return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
 		case !job.Status.Done():
 			return "", waiting(stepReason(op), r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()), "%s", jobRunning(op))
 		case job.Status == sdrs.JobFail:
-			r.poll().Ended(op.JobID, typ, 0, false)
+			r.poll().Ended(op.JobID, typ, jobTook(job))
 			// The group was not read while the job ran; show the state
 			// the failure left it in.
 			if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
@@ -213,7 +213,7 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 			return "", failed(job.ErrorCode, "%s failed: SDRS job %s ended FAIL with %s: %s",
 				describe(op), op.JobID, orUnknown(job.ErrorCode), orUnknown(job.FailReason))
 		default:
-			r.poll().Ended(op.JobID, typ, jobTook(job), true)
+			r.poll().Ended(op.JobID, typ, jobTook(job))
 			log.Info("SDRS job succeeded", "jobID", op.JobID)
 			if op.Type == drv1alpha1.OperationCreate {
 				if err := r.recordCreatedGroup(ctx, s, job); err != nil {

@@ -63,6 +63,7 @@ func main() {
 		retryPeriod      time.Duration
 		watchNamespace   string
 		stalledRecheck   time.Duration
+		recordJobIDAfter time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -73,13 +74,15 @@ func main() {
 	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before giving up leadership.")
 	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried.")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 16, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
-	// A failover costs about six Kubernetes requests per group (a read, three status
-	// patches, two Events; docs/performance.md): at 50 QPS a thousand groups waited a
-	// minute for the client's own throttle. The API server's priority and fairness
-	// still protects it; lower these on a small control plane.
-	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a fleet failover makes about 6 per group).")
+	// A failover costs four Kubernetes requests per group (two status patches, two
+	// Events; docs/performance.md): at 50 QPS a thousand groups waited over a minute
+	// for the client's own throttle. The API server's priority and fairness still
+	// protects it; lower these on a small control plane.
+	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a fleet failover makes about 4 per group).")
 	flag.IntVar(&kubeBurst, "kube-api-burst", 2000, "Burst of queries to the Kubernetes API.")
 	flag.DurationVar(&stalledRecheck, "stalled-recheck-interval", 2*time.Minute, "How often a Stalled ProtectionGroup is looked at again (a down site coming back, a fixed group).")
+	flag.DurationVar(&recordJobIDAfter, "record-job-id-after", controllers.DefaultRecordJobIDAfter,
+		"How long an SDRS job may run before its ID is written to status on its own; shorter jobs have it written with their result, one status write fewer per failover (0: right after the call).")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -104,6 +107,10 @@ func main() {
 		RetryPeriod:                   &retryPeriod,
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{MaxConcurrentReconciles: concurrency},
+		// managedFields are never read here; dropping them from the cache
+		// keeps a third of each object out of memory. Updates without
+		// managedFields leave the server's copy as it is.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	}
 	if watchNamespace != "" {
 		mgrOpts.Cache.DefaultNamespaces = map[string]cache.Config{watchNamespace: {}}
@@ -126,12 +133,12 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controllers.ProtectionGroupReconciler{
-		Client:         mgr.GetClient(),
-		APIReader:      mgr.GetAPIReader(),
-		Connector:      connector,
-		Recorder:       mgr.GetEventRecorder("sdrs-operator"),
-		Metrics:        recorder,
-		StalledRecheck: stalledRecheck,
+		Client:           mgr.GetClient(),
+		Connector:        connector,
+		Recorder:         mgr.GetEventRecorder("sdrs-operator"),
+		Metrics:          recorder,
+		StalledRecheck:   stalledRecheck,
+		RecordJobIDAfter: recordJobIDAfter,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroup")
 		os.Exit(1)

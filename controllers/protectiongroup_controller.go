@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -40,9 +41,6 @@ const (
 // ProtectionGroup objects.
 type ProtectionGroupReconciler struct {
 	client.Client
-	// APIReader reads objects fresh from the API server, bypassing the
-	// cache, before an SDRS action is issued.
-	APIReader client.Reader
 	Connector sdrs.Connector
 	Recorder  EventRecorder
 	Metrics   MetricsRecorder
@@ -53,6 +51,14 @@ type ProtectionGroupReconciler struct {
 	// StalledRecheck caps how long a Stalled group waits before it is
 	// looked at again; 0 means the default (2 minutes).
 	StalledRecheck time.Duration
+	// RecordJobIDAfter is how long an SDRS job this process issued may
+	// run before its ID is written to status on its own; a job that ends
+	// sooner has its ID written with its result (see issuedJobs). 0 writes
+	// it right after the call. DefaultRecordJobIDAfter is the manager's.
+	RecordJobIDAfter time.Duration
+
+	issuedOnce sync.Once
+	issuedMem  *issuedJobs
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
@@ -128,27 +134,27 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		return ctrl.Result{RequeueAfter: o.requeue}, nil
 	}
 	pg := s.pg
-	now := r.now()
-	setPausedCondition(pg, now)
-	setProtectedCondition(pg, s.group, now)
-	setKstatusConditions(pg, o, s.converged, now)
-	if o.retErr == nil {
-		// The spec was read and acted on (or its wait explained); only an
-		// unexpected error leaves the generation unobserved.
-		pg.Status.ObservedGeneration = pg.Generation
-	}
+	r.applyOutcome(s, o, r.now())
 	r.publishMetrics(pg)
 
 	if s.finished != nil {
 		r.recordFinished(pg, s.finished)
 	}
 	if reason := readyReason(pg); reason != s.initialReady && s.finished == nil {
-		r.event(pg, o.warning, reason, readyMessage(pg))
+		msg := readyMessage(pg)
+		if s.issuedJobID != "" && pg.Status.CurrentOperation != nil {
+			msg = fmt.Sprintf("%s: SDRS job %s started", describe(pg.Status.CurrentOperation), s.issuedJobID)
+		}
+		r.event(pg, o.warning, reason, msg)
 	}
 
 	var patchErr error
 	if pg.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(pg, drv1alpha1.ProtectionGroupFinalizer) {
 		patchErr = r.patchStatus(ctx, s)
+	}
+	if patchErr == nil && s.finished != nil {
+		// The result, and its job ID, are in status now.
+		r.issued().forget(s.finished.RequestID)
 	}
 	if patchErr != nil {
 		if apierrors.IsConflict(patchErr) || apierrors.IsNotFound(patchErr) {
@@ -168,6 +174,20 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		return ctrl.Result{RequeueAfter: min(syncPoll, r.syncInterval(s))}, nil
 	}
 	return ctrl.Result{RequeueAfter: r.syncInterval(s)}, nil
+}
+
+// applyOutcome sets the conditions and observedGeneration an outcome
+// stands for.
+func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.Time) {
+	pg := s.pg
+	setPausedCondition(pg, now)
+	setProtectedCondition(pg, s.group, now)
+	setKstatusConditions(pg, o, s.converged, now)
+	if o.retErr == nil {
+		// The spec was read and acted on (or its wait explained); only an
+		// unexpected error leaves the generation unobserved.
+		pg.Status.ObservedGeneration = pg.Generation
+	}
 }
 
 // patchStatus writes the status if it changed since the last write. The
@@ -214,6 +234,12 @@ func (r *ProtectionGroupReconciler) now() time.Time {
 		return r.Clock()
 	}
 	return time.Now()
+}
+
+// issued is the memory of job IDs not yet in status.
+func (r *ProtectionGroupReconciler) issued() *issuedJobs {
+	r.issuedOnce.Do(func() { r.issuedMem = newIssuedJobs() })
+	return r.issuedMem
 }
 
 func (r *ProtectionGroupReconciler) metrics() MetricsRecorder {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -52,19 +51,13 @@ func (e *pausedError) Error() string {
 }
 
 // startOperation records a new operation's intent in status and writes it
-// before any cloud call. The object is first read fresh from the API server:
-// if anyone wrote it since our copy (another leader, or our copy came from
-// a stale cache), nothing is issued and the reconcile starts over.
+// before any cloud call. The write carries the resourceVersion of the copy
+// the decision was made on: if anyone wrote the object since (another
+// leader, or our copy came from a stale cache), the API server refuses it
+// with a conflict, nothing is issued and the reconcile starts over. That is
+// the fresh read the design asks for, done by the API server in the same
+// step as the write, so it costs no extra request.
 func (r *ProtectionGroupReconciler) startOperation(ctx context.Context, s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) (*drv1alpha1.Operation, error) {
-	fresh := &drv1alpha1.ProtectionGroup{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.pg), fresh); err != nil {
-		return nil, fmt.Errorf("cannot read ProtectionGroup before acting: %w", err)
-	}
-	if fresh.ResourceVersion != s.pg.ResourceVersion {
-		// Our copy is stale: look again with the newest one.
-		return nil, apierrors.NewConflict(drv1alpha1.GroupVersion.WithResource("protectiongroups").GroupResource(),
-			s.pg.Name, errors.New("the object changed since it was read; not acting on a stale copy"))
-	}
 	op := &drv1alpha1.Operation{
 		Type:       typ,
 		RequestID:  string(uuid.NewUUID()),
@@ -76,13 +69,23 @@ func (r *ProtectionGroupReconciler) startOperation(ctx context.Context, s *scope
 	}
 	s.pg.Status.CurrentOperation = op
 	s.freshStep = op.Step
-	setReady(s.pg, metav1.ConditionFalse, stepReason(op), describe(op), r.now())
-	if err := r.patchStatus(ctx, s); err != nil {
+	if err := r.writeIntent(ctx, s, op); err != nil {
 		s.pg.Status.CurrentOperation = nil
-		return nil, fmt.Errorf("cannot record the intent to %s: %w", describe(op), err)
+		return nil, err
 	}
 	ctrl.LoggerFrom(ctx).Info("operation started", "operation", op.Type, "requestID", op.RequestID, "from", from, "to", to, "step", op.Step)
 	return s.pg.Status.CurrentOperation, nil
+}
+
+// writeIntent writes the operation at its current step with the conditions
+// the reconcile will end with while the step runs, so that issuing the
+// action leaves nothing more to write.
+func (r *ProtectionGroupReconciler) writeIntent(ctx context.Context, s *scope, op *drv1alpha1.Operation) error {
+	r.applyOutcome(s, outcome{reason: stepReason(op), message: jobRunning(op), reconciling: true}, r.now())
+	if err := r.patchStatus(ctx, s); err != nil {
+		return fmt.Errorf("cannot record the intent to %s: %w", describe(op), err)
+	}
+	return nil
 }
 
 // firstStep is where an operation starts. With serverPower Manual a planned
@@ -188,21 +191,29 @@ func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.
 func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
 	log := ctrl.LoggerFrom(ctx)
 	key, typ := client.ObjectKeyFromObject(s.pg), jobType(op)
+	var unrecorded *issuedJob // the job this process issued, not yet in status
+	if op.JobID == "" {
+		if j, ok := r.issued().recall(op.RequestID); ok {
+			op.JobID, unrecorded = j.id, &j
+		}
+	}
 	if op.JobID != "" {
 		if poll, wait := r.poll().Before(key, op.JobID, typ, r.now()); !poll {
 			// Too early to find the job ended: no call, no write.
-			return "", waiting(stepReason(op), wait, "%s", jobRunning(op))
+			return "", r.jobWait(op, unrecorded, wait)
 		}
 		job, err := s.client.GetJob(ctx, op.JobID)
 		switch {
 		case sdrs.IsNotFound(err):
 			log.Info("SDRS no longer knows the job; judging by the group's status", "jobID", op.JobID)
 			r.poll().Ended(op.JobID, typ, 0)
+			r.issued().forget(op.RequestID)
 			op.JobID = ""
 		case err != nil:
+			// The error is written to status anyway, and the job ID with it.
 			return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
 		case !job.Status.Done():
-			return "", waiting(stepReason(op), r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()), "%s", jobRunning(op))
+			return "", r.jobWait(op, unrecorded, r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()))
 		case job.Status == sdrs.JobFail:
 			r.poll().Ended(op.JobID, typ, jobTook(job))
 			// The group was not read while the job ran; show the state
@@ -251,8 +262,10 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 	if s.pg.IsPaused() {
 		return "", &pausedError{wouldDo: describe(op)}
 	}
-	if err := r.patchStatus(ctx, s); err != nil { // the intent, when the step just changed
-		return "", fmt.Errorf("cannot record the intent to %s: %w", describe(op), err)
+	// The intent, when the step just changed (a no-op when startOperation
+	// wrote it in this reconcile).
+	if err := r.writeIntent(ctx, s, op); err != nil {
+		return "", err
 	}
 	jobID, err := r.issue(ctx, s, op)
 	if err != nil {
@@ -277,18 +290,38 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 		// reconcile judges by the group's status.
 		return "", fmt.Errorf("cannot %s: %w", describe(op), err)
 	}
-	op.JobID = jobID
+	now := r.now()
 	log.Info("SDRS action accepted", "jobID", jobID)
-	// The job ID is written right away by the reconcile's one status
-	// patch (summarize), together with the conditions that say the job
-	// runs: one write instead of two.
-	return "", waiting(stepReason(op), r.poll().Issued(key, jobID, typ, r.now()), "%s", jobRunning(op))
+	s.issuedJobID = jobID // named by the Event at once
+	// Kept in memory even when it is written at once: should that write
+	// fail, the job is still followed by its ID.
+	r.issued().remember(op.RequestID, jobID, now)
+	op.JobID = jobID
+	return "", r.jobWait(op, &issuedJob{id: jobID, at: now}, r.poll().Issued(key, jobID, typ, now))
 }
 
-// jobRunning is the message while an SDRS job runs. It is the same from
-// the action to the job's end, so polls that find the job still running
-// leave the status, and the object, unchanged.
+// jobWait is the outcome while an SDRS job runs. A job this process issued
+// whose ID is not in status yet stays out of status until it has run for
+// RecordJobIDAfter (the reconcile then wakes to write it) or ends: the
+// status, and the object, stay as the intent left them.
+func (r *ProtectionGroupReconciler) jobWait(op *drv1alpha1.Operation, unrecorded *issuedJob, wait time.Duration) error {
+	if unrecorded != nil {
+		if age := r.now().Sub(unrecorded.at); age < r.RecordJobIDAfter {
+			op.JobID = ""
+			return waiting(stepReason(op), min(wait, r.RecordJobIDAfter-age), "%s", jobRunning(op))
+		}
+	}
+	return waiting(stepReason(op), wait, "%s", jobRunning(op))
+}
+
+// jobRunning is the message while an SDRS action is under way. It is the
+// same from the intent to the job's end, or from when the job ID is
+// recorded, so looks that find the job still running leave the status, and
+// the object, unchanged.
 func jobRunning(op *drv1alpha1.Operation) string {
+	if op.JobID == "" {
+		return describe(op) + ": in progress"
+	}
 	return fmt.Sprintf("%s: SDRS job %s is running", describe(op), op.JobID)
 }
 

@@ -73,7 +73,7 @@ func (r *ProtectionGroupReconciler) reconcileObserve(ctx context.Context, s *sco
 	if err := r.checkSoleOwner(ctx, s); err != nil {
 		return err
 	}
-	if s.group == nil && !pollingJob(s.pg.Status.CurrentOperation) {
+	if s.group == nil && !r.pollingJob(s.pg.Status.CurrentOperation) {
 		if err := r.refreshGroup(ctx, s); err != nil {
 			if sdrs.IsNotFound(err) {
 				return stalled(drv1alpha1.GroupNotFoundReason,
@@ -89,13 +89,20 @@ func (r *ProtectionGroupReconciler) reconcileObserve(ctx context.Context, s *sco
 	return nil
 }
 
-// pollingJob reports an operation waiting for its SDRS job: the job says
-// when it ends, so the group is read then, not on every poll. During a
-// fleet-wide failover that halves the calls, and the status (whose
-// observedAt would move on every read) is not rewritten while nothing
-// happens.
-func pollingJob(op *drv1alpha1.Operation) bool {
-	return op != nil && op.Step == drv1alpha1.StepSDRSAction && op.JobID != ""
+// pollingJob reports an operation waiting for its SDRS job, recorded in
+// status or remembered by this process: the job says when it ends, so the
+// group is read then, not on every poll. During a fleet-wide failover that
+// halves the calls, and the status (whose observation would change while
+// the group is reversing) is not rewritten while nothing happens.
+func (r *ProtectionGroupReconciler) pollingJob(op *drv1alpha1.Operation) bool {
+	if op == nil || op.Step != drv1alpha1.StepSDRSAction {
+		return false
+	}
+	if op.JobID != "" {
+		return true
+	}
+	_, ok := r.issued().recall(op.RequestID)
+	return ok
 }
 
 // reconcileOperation drives an operation in flight. A finished operation is

@@ -41,6 +41,39 @@ func TestSetObservationSwapsZones(t *testing.T) {
 	}
 }
 
+func TestSetObservationObservedAt(t *testing.T) {
+	group := func(status string) *sdrs.ProtectionGroup {
+		return &sdrs.ProtectionGroup{ID: "g", Status: status, PriorityStation: sdrs.SiteSource,
+			SourceAvailabilityZone: "az1", TargetAvailabilityZone: "az2", ReplicationStatus: "active", Progress: 100}
+	}
+	cases := map[string]struct {
+		reason string
+		then   time.Duration // when the first read happened, before now
+		second *sdrs.ProtectionGroup
+		want   time.Time
+	}{
+		"Unchanged": {reason: "An idle sync that reads the same group leaves the status as it was: no write.",
+			then: 5 * time.Minute, second: group("protected"), want: now.Add(-5 * time.Minute)},
+		"Changed": {reason: "A changed group moves observedAt.",
+			then: 5 * time.Minute, second: group("reversing"), want: now},
+		"Stale": {reason: "Once an hour observedAt moves even while nothing changes.",
+			then: observedAtRefresh, second: group("protected"), want: now},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pg := &drv1alpha1.ProtectionGroup{}
+			setObservation(pg, group("protected"), now.Add(-tc.then))
+			setObservation(pg, tc.second, now)
+			if got := pg.Status.Group.ObservedAt.Time; !got.Equal(tc.want) {
+				t.Errorf("\nReason: %s\nobservedAt %s, want %s", tc.reason, got, tc.want)
+			}
+			if pg.Status.Group.Status != tc.second.Status {
+				t.Errorf("\nReason: %s\nthe group's status must always be current: %+v", tc.reason, pg.Status.Group)
+			}
+		})
+	}
+}
+
 func TestSetKstatusConditions(t *testing.T) {
 	type want struct{ ready, reconciling, stalled metav1.ConditionStatus }
 	cases := map[string]struct {

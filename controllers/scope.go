@@ -32,6 +32,8 @@ type scope struct {
 	// finished is the operation that ended in this reconcile, for the
 	// summary's Event.
 	finished *drv1alpha1.Operation
+	// issuedJobID is the SDRS job this reconcile started, for the Event.
+	issuedJobID string
 	// refusedForServers is set when SDRS refused the action in this
 	// reconcile because servers still run, so it is tried once only.
 	refusedForServers bool

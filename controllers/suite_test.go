@@ -17,6 +17,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -112,14 +113,31 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// managerOptions are what a test may change about the operator process.
+type managerOptions struct {
+	recordJobIDAfter time.Duration
+}
+
+// recordJobIDAt starts the manager with RecordJobIDAfter d (0: right after
+// the SDRS call).
+func recordJobIDAt(d time.Duration) func(*managerOptions) {
+	return func(o *managerOptions) { o.recordJobIDAfter = d }
+}
+
 // startManager runs the real reconcilers in a fresh manager, like a new
-// operator process would.
-func startManager() {
+// operator process would, with the manager's defaults unless told.
+func startManager(opts ...func(*managerOptions)) {
+	mo := managerOptions{recordJobIDAfter: controllers.DefaultRecordJobIDAfter}
+	for _, o := range opts {
+		o(&mo)
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 clientgoscheme.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr(true), MaxConcurrentReconciles: 4},
+		// As main.go: the cache holds no managedFields.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		panic(err)
@@ -130,9 +148,10 @@ func startManager() {
 		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
-	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(),
 		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
-		Metrics: recorder, StalledRecheck: 2 * time.Second}).SetupWithManager(mgr); err != nil {
+		Metrics: recorder, StalledRecheck: 2 * time.Second,
+		RecordJobIDAfter: mo.recordJobIDAfter}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

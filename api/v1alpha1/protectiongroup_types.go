@@ -212,7 +212,9 @@ type GroupObservation struct {
 	// PriorityStation as SDRS reports it: source or target.
 	// +optional
 	PriorityStation Site `json:"priorityStation,omitempty"`
-	// ObservedAt is when the group was last read from SDRS.
+	// ObservedAt is when the group was last read from SDRS and found
+	// changed; while it reads the same, this moves at most once an hour, so
+	// that idle syncs do not rewrite the object.
 	// +optional
 	ObservedAt *metav1.Time `json:"observedAt,omitempty"`
 }

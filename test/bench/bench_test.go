@@ -33,11 +33,20 @@ func TestSmoke(t *testing.T) {
 	if c := f.Calls.ByClass[classECS]; c != 0 {
 		t.Errorf("%d ECS calls for groups with serverPower Manual and stopped servers, want none", c)
 	}
-	if w := perFailover(f.Kube.writes() - f.Kube.EventWrites); w > 3 {
-		t.Errorf("status writes per failover %.2f, want at most 3 (intent, job ID, result): %v", w, f.Kube.ByMethod)
+	if w := perFailover(f.Kube.writes() - f.Kube.EventWrites); w > 2 {
+		t.Errorf("status writes per failover %.2f, want at most 2 (intent, result; the job ID rides on the result): %v", w, f.Kube.ByMethod)
+	}
+	if w := perFailover(f.Kube.writes()); w > 4 {
+		t.Errorf("Kubernetes writes per failover %.2f, want at most 4 (two status patches, two Events): %v", w, f.Kube.ByMethod)
+	}
+	if r := perFailover(f.Kube.ByMethod["GET"]); r > 0.5 {
+		t.Errorf("Kubernetes reads per failover %.2f, want none (the intent patch's resourceVersion is the fresh check): %v", r, f.Kube.ByMethod)
 	}
 	if f.Idle.PerGroupPerSync > 1.5 {
 		t.Errorf("idle calls per group per syncInterval %.2f, want about 1", f.Idle.PerGroupPerSync)
+	}
+	if f.Idle.KubeWrites > 0.1 {
+		t.Errorf("idle Kubernetes writes per group per syncInterval %.2f, want none: nothing changed", f.Idle.KubeWrites)
 	}
 	if res.Serial == nil || res.Parallel == nil || res.Serial.Calls.ByClass[classAction] != 1 {
 		t.Errorf("runbooks: serial %+v parallel %+v", res.Serial, res.Parallel)

@@ -118,11 +118,13 @@ func relKillBeforeCall(t *testing.T) {
 // relKillWhilePolling: the job ID is recorded and the job runs.
 func relKillWhilePolling(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 12, Area: "Crash",
-		Fault:  "SIGKILL while polling (job ID recorded, 6s job running)",
+		Fault:  "SIGKILL while polling (6s job running, its ID recorded after 1s with --record-job-id-after=1s)",
 		Assert: "a new manager resumes polling the recorded job; exactly one reverse accepted; the recorded job ID is the one that finished"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
-	m1 := s.manager("m1")
+	opts := s.managerOptions("m1", false)
+	opts.ExtraArgs = []string{"--record-job-id-after=1s"}
+	m1 := s.managerWith(opts)
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 
@@ -144,6 +146,36 @@ func relKillWhilePolling(t *testing.T) {
 	s.result("%s; job %s… followed to the end; converged %s after the kill (job 6s)", fmtCounts(got), jobID[:8], ms(took))
 }
 
+// relKillBeforeJobIDRecorded: the job runs, its ID only in the memory of
+// the manager that issued it (the default: written with the result, or
+// after --record-job-id-after=10s).
+func relKillBeforeJobIDRecorded(t *testing.T) {
+	s := newScenario(t, harness.Row{Order: 14, Area: "Crash",
+		Fault:  "SIGKILL while a 6s job runs whose ID is not in status yet (default --record-job-id-after=10s)",
+		Assert: "a new manager judges by the group's status (reversing, then protected at target) and finishes the operation; exactly one reverse accepted; the intent's requestID is recorded as succeeded"},
+		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
+	m1 := s.manager("m1")
+	pg := s.adopt("web", g.ID, manual)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	requestID, jobID := s.reverseStarted(pg, g.ID)
+	if op := s.get(pg).Status.CurrentOperation; op == nil || op.JobID != "" {
+		t.Fatalf("the job ID is in status before 10s: %+v", op)
+	}
+	if err := m1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	s.manager("m2")
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	took := time.Since(killed)
+	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	s.switchedOver(pg, g.ID, requestID)
+	s.result("%s; job %s… never in status, followed by the group's status; converged %s after the kill (job 6s)", fmtCounts(got), jobID[:8], ms(took))
+}
+
 // relKillAfterJobEnded: the SDRS job ended but the manager had
 // not seen it yet (proxy holds its job polls); serverPower Managed, so the
 // new manager must still start the servers at the new production site.
@@ -158,8 +190,7 @@ func relKillAfterJobEnded(t *testing.T) {
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
-	requestID, jobID := pg.Status.CurrentOperation.RequestID, pg.Status.CurrentOperation.JobID
+	requestID, jobID := s.reverseStarted(pg, g.ID)
 	hold := s.proxy.Add(&harness.Rule{Match: harness.MatchPath("GET", harness.PathJob), HoldBefore: true})
 	s.waitJob(jobID, "SUCCESS", relOpTimeout)
 	if cur := s.get(pg); cur.Status.CurrentOperation == nil || cur.Status.CurrentOperation.Step != drv1alpha1.StepSDRSAction {

@@ -306,8 +306,7 @@ func conflictFlipBack(t *testing.T) {
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
-	first := pg.Status.CurrentOperation.JobID
+	_, first := s.reverseStarted(pg, g.ID)
 	flipped := time.Now()
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteSource })
 	s.waitFor(pg, relOpTimeout, func(p *drv1alpha1.ProtectionGroup) (bool, string) {
@@ -334,7 +333,7 @@ func conflictPause(t *testing.T) {
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
+	s.reverseStarted(pg, g.ID)
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) {
 		p.Annotations = map[string]string{drv1alpha1.PausedAnnotation: "true"}
 		p.Spec.DesiredActiveSite = drv1alpha1.SiteSource
@@ -373,8 +372,7 @@ func conflictDelete(t *testing.T) {
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
-	jobID := pg.Status.CurrentOperation.JobID
+	_, jobID := s.reverseStarted(pg, g.ID)
 	deleted := time.Now()
 	if err := s.cp.Client.Delete(s.ctx, pg); err != nil {
 		t.Fatal(err)

@@ -24,9 +24,10 @@ var (
 
 // leaderPair starts two replicas with leader election in the scenario's
 // namespace and returns the leader first.
-func (s *scenario) leaderPair() (leader, standby *harness.Manager, opts harness.ManagerOptions) {
+func (s *scenario) leaderPair(extraArgs ...string) (leader, standby *harness.Manager, opts harness.ManagerOptions) {
 	s.t.Helper()
 	opts = s.managerOptions("a", true)
+	opts.ExtraArgs = extraArgs
 	m1 := s.managerWith(opts)
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 	defer cancel()
@@ -61,11 +62,11 @@ func actedBeforeLeading(m *harness.Manager) []string {
 // its job runs; the standby takes over within the lease time and resumes.
 func relLeaderKilled(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 20, Area: "Handover",
-		Fault:  "two replicas with leader election (lease 4s, renew 3s, retry 0.5s); the leader is SIGKILLed while its 6s job runs",
+		Fault:  "two replicas with leader election (lease 4s, renew 3s, retry 0.5s, --record-job-id-after=1s); the leader is SIGKILLed while its 6s job runs, its job ID recorded",
 		Assert: "the standby acquires the lease within lease duration + retry period, resumes the recorded job, acts on nothing before leading; exactly one reverse accepted"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
-	leader, standby, _ := s.leaderPair()
+	leader, standby, _ := s.leaderPair("--record-job-id-after=1s")
 	opts := leader.Options()
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
@@ -173,8 +174,7 @@ func relEmulatorRestart(t *testing.T) {
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
-	requestID := pg.Status.CurrentOperation.RequestID
+	requestID, _ := s.reverseStarted(pg, g.ID)
 	if err := s.emu.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func relEmulatorRestart(t *testing.T) {
 func relAPIServerRestart(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 31, Area: "Outage",
 		Fault:  "kube-apiserver stopped while a 4s job runs; the job ends during the outage; the API server restarts (etcd keeps the data)",
-		Assert: "the same manager process (leader-elected, renew deadline longer than the outage) records the job's end once the API is back; no lost or duplicated operation; exactly one reverse accepted"},
+		Assert: "the same manager process (leader-elected, renew deadline longer than the outage) records the job's end, and its job ID, once the API is back; no lost or duplicated operation; exactly one reverse accepted"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 4 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	opts := s.managerOptions("m", true)
@@ -212,8 +212,7 @@ func relAPIServerRestart(t *testing.T) {
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
-	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
-	requestID, jobID := pg.Status.CurrentOperation.RequestID, pg.Status.CurrentOperation.JobID
+	requestID, jobID := s.reverseStarted(pg, g.ID)
 	stopped := time.Now()
 	if err := s.cp.StopAPIServer(); err != nil {
 		t.Fatal(err)
@@ -230,6 +229,9 @@ func relAPIServerRestart(t *testing.T) {
 	}
 	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
 	s.switchedOver(pg, g.ID, requestID)
+	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != jobID {
+		t.Errorf("lastOperation %+v, want job %s", last, jobID)
+	}
 	s.result("API server down %s; %s; same manager process; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
 }
 
@@ -237,8 +239,8 @@ func relAPIServerRestart(t *testing.T) {
 // gone when the manager wants to record the job ID. Not parallel.
 func relAPIServerDownAtJobID(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 32, Area: "Outage",
-		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it), so the job ID cannot be written; the API server comes back",
-		Assert: "the manager does not re-issue: after the API returns it judges by the group's status and finishes; exactly one reverse accepted; the intent's requestID is the one recorded as succeeded"},
+		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it), so neither the job ID nor the started Event can be written; the API server comes back",
+		Assert: "the manager does not re-issue: it follows the job it kept in memory and finishes once the API returns; exactly one reverse accepted; the intent's requestID is the one recorded as succeeded, with the job's ID"},
 		scenarioOptions{proxy: true, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	opts := s.managerOptions("m", true)
@@ -277,5 +279,8 @@ func relAPIServerDownAtJobID(t *testing.T) {
 	}
 	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
 	s.switchedOver(pg, g.ID, requestID)
+	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != st[0].ID {
+		t.Errorf("lastOperation %+v, want job %s", last, st[0].ID)
+	}
 	s.result("API server down %s while the job ID was to be recorded; %s; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
 }

@@ -137,6 +137,7 @@ var relParallelScenarios = []relScenario{
 	{"KillAnswerLost", relKillAnswerLost},
 	{"KillBeforeCall", relKillBeforeCall},
 	{"KillWhilePolling", relKillWhilePolling},
+	{"KillBeforeJobIDRecorded", relKillBeforeJobIDRecorded},
 	{"KillAfterJobEnded", relKillAfterJobEnded},
 	{"LeaderKilled", relLeaderKilled},
 	{"StaleLeader", relStaleLeader},
@@ -399,6 +400,36 @@ func (s *scenario) waitJob(jobID, status string, timeout time.Duration) {
 	if err != nil {
 		s.t.Fatalf("emulator job %s did not reach %s within %s", jobID, status, timeout)
 	}
+}
+
+// reverseStarted waits until SDRS accepted the planned failover of pg (the
+// emulator holds its job) and returns the intent's requestID and the job's
+// ID. The manager writes the job ID to status only with the job's result,
+// or once it has run --record-job-id-after, so it is read from SDRS.
+func (s *scenario) reverseStarted(pg *drv1alpha1.ProtectionGroup, groupID string) (requestID, jobID string) {
+	s.t.Helper()
+	s.waitFor(pg, relOpTimeout, harness.OperationAt(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction))
+	err := wait.PollUntilContextTimeout(s.ctx, 100*time.Millisecond, relOpTimeout, true, func(ctx context.Context) (bool, error) {
+		var newest harness.JobState
+		for _, j := range s.groupJobs(groupID, "reverseProtectionGroupNoCG") {
+			if j.Begin.After(newest.Begin) || newest.ID == "" {
+				newest = j
+			}
+		}
+		if newest.ID == "" {
+			return false, nil
+		}
+		jobID = newest.ID
+		return true, nil
+	})
+	if err != nil {
+		s.t.Fatalf("SDRS did not start a reverse job for group %s within %s", groupID, relOpTimeout)
+	}
+	cur := s.get(pg)
+	if op := cur.Status.CurrentOperation; op == nil || (op.JobID != "" && op.JobID != jobID) {
+		s.t.Fatalf("status names another job than SDRS runs (%s): %s", jobID, harness.Describe(cur))
+	}
+	return cur.Status.CurrentOperation.RequestID, jobID
 }
 
 // groupJobs returns the emulator's jobs on a group of a type ("" for all).

@@ -138,6 +138,16 @@ func OperationRunning(typ drv1alpha1.OperationType, step drv1alpha1.OperationSte
 	}
 }
 
+// OperationAt holds while an operation of typ is at step (any step if
+// empty), whether or not its SDRS job ID is recorded yet.
+func OperationAt(typ drv1alpha1.OperationType, step drv1alpha1.OperationStep) Condition {
+	return func(pg *drv1alpha1.ProtectionGroup) (bool, string) {
+		op := pg.Status.CurrentOperation
+		ok := op != nil && op.Type == typ && (step == "" || op.Step == step)
+		return ok, Describe(pg)
+	}
+}
+
 // All holds when every condition holds.
 func All(conds ...Condition) Condition {
 	return func(pg *drv1alpha1.ProtectionGroup) (bool, string) {

@@ -52,9 +52,10 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("runbooks: serial %+v parallel %+v", res.Serial, res.Parallel)
 	}
 	run := &benchRun{Command: "make bench", Started: time.Now(), Machine: machineDescription(), Scenarios: []*scenarioResult{res},
-		Opts: runOptions{JobDuration: time.Second, Parallel: 2, RunbookPoll: time.Second}}
+		Opts:  runOptions{JobDuration: time.Second, Parallel: 2, RunbookPoll: time.Second},
+		Extra: []*extraRun{{Label: "N = 5, D = 2s", Result: &scenarioResult{Fleet: fleetResult{N: 5, JobDuration: 2 * time.Second}}}}}
 	md := run.markdown()
-	for _, want := range []string{"## Failover of the whole fleet", "## Against a runbook without the operator", "## Idle: nothing changes"} {
+	for _, want := range []string{"## Failover of the whole fleet", "## Against a runbook without the operator", "## Idle: nothing changes", "## Longer jobs"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -49,6 +49,11 @@ type runOptions struct {
 	Out            string
 	JSON           string
 	PprofDir       string
+	// Extra fleet runs at ExtraN, each beside the main table: longer
+	// jobs, and other reconcile concurrencies.
+	ExtraN          int
+	LongJobDuration time.Duration
+	SweepConcurrent []int
 }
 
 func main() {
@@ -76,6 +81,10 @@ func main() {
 	flag.StringVar(&o.Out, "out", "docs/performance.md", "the report to write (relative to the repository root)")
 	flag.StringVar(&o.JSON, "json", "", "also write the raw results as JSON to this file")
 	flag.StringVar(&o.PprofDir, "pprof-dir", "", "save a CPU profile of kube-apiserver during each flip here")
+	var sweep string
+	flag.IntVar(&o.ExtraN, "extra-n", 1000, "N of the extra runs (longer jobs, concurrency sweep; 0 skips them)")
+	flag.DurationVar(&o.LongJobDuration, "long-job-duration", 30*time.Second, "D of the extra run with longer jobs (0 skips it)")
+	flag.StringVar(&sweep, "sweep-concurrency", "4,64", "--max-concurrent-reconciles values of the extra runs that compare them with the default (empty skips them)")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -88,6 +97,16 @@ func main() {
 		o.Sizes = append(o.Sizes, n)
 	}
 	o.ManagerArgs = strings.Fields(mgrArgs)
+	for _, s := range strings.Split(sweep, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		c, err := strconv.Atoi(s)
+		if err != nil || c < 1 {
+			log.Fatalf("-sweep-concurrency: bad value %q", s)
+		}
+		o.SweepConcurrent = append(o.SweepConcurrent, c)
+	}
 	ctrllog.SetLogger(logr.Discard()) // envtest's own chatter; every process logs to the run directory
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -145,6 +164,22 @@ func main() {
 		}
 		write()
 	}
+	for _, x := range extraRuns(o) {
+		if ctx.Err() != nil {
+			break
+		}
+		log.Printf("extra run: %s", x.Label)
+		res, err := runScenario(ctx, x.opts)
+		if res != nil {
+			run.Extra = append(run.Extra, &extraRun{Label: x.Label, Args: x.opts.managerArgs, Result: res})
+		}
+		if err != nil {
+			log.Printf("%s: %v", x.Label, err)
+			run.Errors = append(run.Errors, fmt.Sprintf("%s: %v", x.Label, err))
+			failed = true
+		}
+		write()
+	}
 	if o.RateN > 0 && ctx.Err() == nil {
 		fo := fleetOptions{n: o.RateN, jobDuration: o.JobDuration, seedBatch: o.SeedBatch, workers: o.Workers,
 			managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout}
@@ -161,6 +196,42 @@ func main() {
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// extraRuns are the fleet runs beside the main table: the same flip at
+// ExtraN with longer jobs, and with other reconcile concurrencies.
+func extraRuns(o runOptions) []struct {
+	Label string
+	opts  fleetOptions
+} {
+	var out []struct {
+		Label string
+		opts  fleetOptions
+	}
+	if o.ExtraN <= 0 {
+		return nil
+	}
+	base := fleetOptions{
+		n: o.ExtraN, jobDuration: o.JobDuration, callsPerSecond: int32(o.CallsPerSecond), burst: int32(o.Burst),
+		seedBatch: o.SeedBatch, workers: o.Workers, managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout,
+	}
+	if o.LongJobDuration > 0 {
+		l := base
+		l.jobDuration = o.LongJobDuration
+		out = append(out, struct {
+			Label string
+			opts  fleetOptions
+		}{fmt.Sprintf("N = %d, D = %s", o.ExtraN, o.LongJobDuration), l})
+	}
+	for _, c := range o.SweepConcurrent {
+		s := base
+		s.managerArgs = append(append([]string{}, o.ManagerArgs...), fmt.Sprintf("--max-concurrent-reconciles=%d", c))
+		out = append(out, struct {
+			Label string
+			opts  fleetOptions
+		}{fmt.Sprintf("N = %d, D = %s, %d concurrent reconciles", o.ExtraN, o.JobDuration, c), s})
+	}
+	return out
 }
 
 // commandLine is how to run this again: make bench when the flags are the

@@ -18,7 +18,17 @@ type benchRun struct {
 	Opts      runOptions
 	Scenarios []*scenarioResult
 	Rate      *rateResult
-	Errors    []string
+	// Extra are fleet runs beside the main table (longer jobs, other
+	// concurrencies).
+	Extra  []*extraRun
+	Errors []string
+}
+
+// extraRun is one extra fleet run.
+type extraRun struct {
+	Label  string
+	Args   []string
+	Result *scenarioResult
 }
 
 func (b *benchRun) markdown() string {
@@ -63,6 +73,7 @@ func (b *benchRun) markdown() string {
 		b.baselineTable(&w)
 		b.idleTable(&w)
 	}
+	b.extraTable(&w)
 	if b.Rate != nil {
 		b.rateTable(&w)
 	}
@@ -159,9 +170,11 @@ func (b *benchRun) analysis(w *strings.Builder) {
 	p("  scouts'. With serverPower Manual it reads no server: SDRS refuses a planned failover while\n")
 	p("  production servers run (SDRS.1319), and only then are the servers read and named. Afterwards\n")
 	p("  `status.instances` is updated from what the failover proves instead of being read again;\n")
-	p("- reads the object fresh before acting (a design rule), patches the status with the intent before\n")
-	p("  the SDRS call, with the job ID right after it, and with the result when the job ended, and records\n")
-	p("  one Event per Ready transition (two).\n\n")
+	p("- patches the status twice: with the intent before the SDRS call (the patch carries the object's\n")
+	p("  resourceVersion, so it fails, and nothing is sent, if the copy it decided on is stale: the fresh\n")
+	p("  read the design asks for, without a GET), and with the result and the job's ID when the job\n")
+	p("  ended; and records one Event per Ready transition (two; the first names the SDRS job at once).\n")
+	p("  A job still running after `--record-job-id-after` (10s) has its ID written then, one write more.\n\n")
 	for _, s := range b.Scenarios {
 		r := &s.Fleet
 		reqs := float64(r.N) * (1 + (r.Kube.writes()+r.Kube.ByMethod["GET"])/float64(r.N))
@@ -378,6 +391,13 @@ func (b *benchRun) targets(w *strings.Builder) {
 			target{"N=1000: manager peak RSS", "< 200 MiB", fmt.Sprintf("%.0f MiB", mib(f.PeakRSS)), mib(f.PeakRSS) < 200},
 		)
 	}
+	for _, x := range b.Extra {
+		if f := &x.Result.Fleet; f.JobDuration != b.Opts.JobDuration && !strings.Contains(x.Label, "concurrent") {
+			limit := 1.5*f.JobDuration.Seconds() + 2
+			ts = append(ts, target{fmt.Sprintf("N=%d, D=%s: last group Ready after the flip", f.N, f.JobDuration),
+				fmt.Sprintf("≤ 1.5 × D + 2 s = %.1f s", limit), fmt.Sprintf("%.2f s", f.LastReady.Seconds()), f.LastReady.Seconds() <= limit})
+		}
+	}
 	for _, s := range b.Scenarios {
 		if s.Fleet.Idle.Window > 0 {
 			v := s.Fleet.Idle.PerGroupPerSync
@@ -420,19 +440,27 @@ func (b *benchRun) targets(w *strings.Builder) {
 func (b *benchRun) notes(w *strings.Builder) {
 	w.WriteString(`## Notes
 
-- Events: a failover is two Ready transitions (to the step's reason, then back to Reconciled), and the
-  design records an Event for each, so Kubernetes writes are 3 status patches plus 2 Events. Without
-  the first Event, or with the intent and job-ID patches merged (the design persists the intent
-  before the SDRS call and the job ID right after it), a failover would be 4 writes.
-- The fresh read of the object before acting (a design rule) is one GET per failover. The intent
-  patch carries the resourceVersion, so a stale copy already fails with a conflict before any SDRS
-  call; the GET could go, saving one request per group.
-- Idle: each sync reads the group once (the target) and, because ` + "`status.group.observedAt`" + ` moves,
-  writes the status once. At 5000 groups and the default 5m that is 17 status writes a second.
-- The manager exports 18 Prometheus series per ProtectionGroup (conditions, active site,
-  replication), which is a good part of its memory at 5000 groups.
-- Timings are from a shared 2-core machine where kube-apiserver needs several milliseconds of CPU per
-  custom-resource write; counts and ratios carry over to a real cluster, seconds do not.
+- Writes: a failover is 2 status patches (the intent before the SDRS call, the result) and 2 Events.
+  The job ID is not written on its own right after the call: it is kept in memory and written with
+  the result, or when the job has run ` + "`--record-job-id-after`" + ` (10s); the started Event names it at once.
+  A manager that restarts, or a new leader, follows an unrecorded job by the group's own status, which
+  SDRS moves to reversing, failing-over, ... when it accepts an action (docs/reliability.md, crash
+  rows). With ` + "`--record-job-id-after=0`" + ` the ID is written right after the call: 5 writes per failover.
+- Reads: none. The intent patch carries the resourceVersion of the copy the decision was made on, so a
+  stale copy fails with a conflict before any SDRS call; a separate fresh GET would only repeat that.
+- Idle: each sync reads the group once and writes nothing unless something changed
+  (` + "`status.group.observedAt`" + ` moves with a change, or at most hourly).
+- What bounds the flip on this machine: every process shares 2 cores, and kube-apiserver spends several
+  milliseconds of CPU on each ProtectionGroup write (JSON, managedFields, schema validation, etcd, watch).
+  Each group's failover is three such writes (the person's or runbook's patch, the intent, the result),
+  so the flip takes about as long as the CPU floor in the table, and the operator's own share of the
+  CPU is small. With longer jobs the same work hides inside D (the section on longer jobs). On a real
+  control plane with more cores the same counts take proportionally less time; counts and ratios carry
+  over, seconds do not.
+- Object size grows with ` + "`status.history`" + ` (up to 20 operations, about 400 bytes each), and with it the
+  API server's CPU per write; the benchmark's objects have one or two operations of history.
+- The manager exports 18 Prometheus series per ProtectionGroup (conditions by status as
+  kube-state-metrics does, active site, replication), a good part of its memory at 5000 groups.
 `)
 }
 
@@ -468,4 +496,81 @@ func machineDescription() string {
 		}
 	}
 	return fmt.Sprintf("%d cores%s%s, %s %s/%s", runtime.NumCPU(), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// extraTable compares the main run at the extra runs' N with the extra
+// runs: longer jobs show what the flip costs beyond D when D is not
+// dwarfed by this machine's CPU floor; the concurrency sweep is what the
+// default --max-concurrent-reconciles is chosen from.
+func (b *benchRun) extraTable(w *strings.Builder) {
+	if len(b.Extra) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	type col struct {
+		name string
+		args []string
+		r    *fleetResult
+	}
+	var cols []col
+	n := b.Extra[0].Result.Fleet.N
+	for _, s := range b.Scenarios {
+		if s.Fleet.N == n {
+			cols = append(cols, col{"the main run", b.Opts.ManagerArgs, &s.Fleet})
+		}
+	}
+	for _, x := range b.Extra {
+		cols = append(cols, col{x.Label, x.Args, &x.Result.Fleet})
+	}
+	p("## Longer jobs, and how many reconciles at once\n\n")
+	p("The same flip of N = %d groups, each run on a fresh stack like the main ones. With D = %s every\n", n, b.Opts.JobDuration)
+	p("run is bounded by this machine's CPU (the shortest flip it allows is in the table); longer jobs\n")
+	p("show what the operator adds to D once D is not dwarfed by that floor. Real SDRS jobs take minutes.\n\n")
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	p("| | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---:|", len(cols)))
+	row := func(name string, f func(c col) string) {
+		cells := make([]string, len(cols))
+		for i, c := range cols {
+			cells[i] = f(c)
+		}
+		p("| %s | %s |\n", name, strings.Join(cells, " | "))
+	}
+	row("D", func(c col) string { return c.r.JobDuration.String() })
+	row("--max-concurrent-reconciles", func(c col) string { return concurrencyOf(c.args) })
+	row("**flip → last group Ready**", func(c col) string {
+		return fmt.Sprintf("**%.2f s = %.2f × D**", c.r.LastReady.Seconds(), c.r.LastReady.Seconds()/c.r.JobDuration.Seconds())
+	})
+	row("… within 1.5 × D + 2 s?", func(c col) string {
+		limit := 1.5*c.r.JobDuration.Seconds() + 2
+		if c.r.LastReady.Seconds() <= limit {
+			return fmt.Sprintf("yes (≤ %.1f s)", limit)
+		}
+		return fmt.Sprintf("no (> %.1f s)", limit)
+	})
+	row("… beyond D", func(c col) string { return fmt.Sprintf("%.2f s", (c.r.LastReady - c.r.JobDuration).Seconds()) })
+	row("sending the N patches took", func(c col) string { return fmt.Sprintf("%.2f s", c.r.FlipSend.Seconds()) })
+	row("its job ends → it is Ready, p50 / p99", func(c col) string {
+		return fmt.Sprintf("%.2f / %.2f s", percentile(c.r.ReadyDelay, 50).Seconds(), percentile(c.r.ReadyDelay, 99).Seconds())
+	})
+	row("SDRS calls per failover", func(c col) string { return fmt.Sprintf("%.2f", float64(c.r.Calls.SDRS())/float64(c.r.N)) })
+	row("Kubernetes writes per failover", func(c col) string { return fmt.Sprintf("%.2f", c.r.Kube.writes()/float64(c.r.N)) })
+	row("shortest flip this machine allows (all CPU / cores)", func(c col) string { return fmt.Sprintf("%.1f s", c.r.cpuBound().Seconds()) })
+	row("manager CPU for the flip", func(c col) string { return fmt.Sprintf("%.2f s", c.r.CPU.Seconds()) })
+	row("manager peak RSS", func(c col) string { return fmt.Sprintf("%.0f MiB", mib(c.r.PeakRSS)) })
+	row("machine busy during the flip", func(c col) string { return fmt.Sprintf("%.0f %%", 100*c.r.MachineBusy) })
+	p("\n")
+}
+
+// concurrencyOf is the --max-concurrent-reconciles a run's manager had.
+func concurrencyOf(args []string) string {
+	v := "16 (default)"
+	for _, a := range args {
+		if c, ok := strings.CutPrefix(a, "--max-concurrent-reconciles="); ok {
+			v = c
+		}
+	}
+	return v
 }

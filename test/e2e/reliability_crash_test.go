@@ -71,16 +71,30 @@ func relKillAnswerLost(t *testing.T) {
 	s.waitHit(hold, "the reverse call to reach SDRS")
 	s.waitFor(pg, 10*time.Second, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, false))
 	requestID := pg.Status.CurrentOperation.RequestID
-	if err := m1.Kill(); err != nil {
-		t.Fatal(err)
+	got, took := s.takeOver(m1, pg, g.ID, requestID, map[string]int{"StartReverseProtectionGroup": 1}, nil)
+	s.result("%s; status recorded no job ID at the kill; converged %s after the kill", fmtCounts(got), ms(took))
+}
+
+// takeOver SIGKILLs m, runs between (if not nil), starts a new manager and
+// waits until pg is Ready at target; it checks that SDRS accepted exactly
+// the actions in want and that the intent's requestID is the one recorded
+// as succeeded, and returns the actions and the time from the kill.
+func (s *scenario) takeOver(m *harness.Manager, pg *drv1alpha1.ProtectionGroup, groupID, requestID string,
+	want map[string]int, between func()) (map[string]int, time.Duration) {
+	s.t.Helper()
+	if err := m.Kill(); err != nil {
+		s.t.Fatal(err)
 	}
 	killed := time.Now()
+	if between != nil {
+		between()
+	}
 	s.manager("m2")
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
 	took := time.Since(killed)
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
-	s.switchedOver(pg, g.ID, requestID)
-	s.result("%s; status recorded no job ID at the kill; converged %s after the kill", fmtCounts(got), ms(took))
+	got := s.expectActions(groupID, want)
+	s.switchedOver(pg, groupID, requestID)
+	return got, took
 }
 
 // relKillBeforeCall: the manager persisted the intent and sent
@@ -100,18 +114,11 @@ func relKillBeforeCall(t *testing.T) {
 	s.waitHit(hold, "the reverse call to reach the proxy")
 	s.waitFor(pg, 10*time.Second, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, false))
 	requestID := pg.Status.CurrentOperation.RequestID
-	if err := m1.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	if n := harness.Accepted(s.calls(g.ID), "StartReverseProtectionGroup"); n != 0 {
-		t.Fatalf("the held call reached SDRS (%d accepted) before the kill", n)
-	}
-	s.manager("m2")
-	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
-	took := time.Since(killed)
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
-	s.switchedOver(pg, g.ID, requestID)
+	got, took := s.takeOver(m1, pg, g.ID, requestID, map[string]int{"StartReverseProtectionGroup": 1}, func() {
+		if n := harness.Accepted(s.calls(g.ID), "StartReverseProtectionGroup"); n != 0 {
+			t.Fatalf("the held call reached SDRS (%d accepted) before the kill", n)
+		}
+	})
 	s.result("%s; converged %s after the kill", fmtCounts(got), ms(took))
 }
 
@@ -131,15 +138,7 @@ func relKillWhilePolling(t *testing.T) {
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
 	s.waitFor(pg, relOpTimeout, harness.OperationRunning(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, true))
 	requestID, jobID := pg.Status.CurrentOperation.RequestID, pg.Status.CurrentOperation.JobID
-	if err := m1.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	s.manager("m2")
-	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
-	took := time.Since(killed)
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
-	s.switchedOver(pg, g.ID, requestID)
+	got, took := s.takeOver(m1, pg, g.ID, requestID, map[string]int{"StartReverseProtectionGroup": 1}, nil)
 	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != jobID {
 		t.Errorf("lastOperation %+v, want job %s", last, jobID)
 	}
@@ -164,15 +163,7 @@ func relKillBeforeJobIDRecorded(t *testing.T) {
 	if op := s.get(pg).Status.CurrentOperation; op == nil || op.JobID != "" {
 		t.Fatalf("the job ID is in status before 10s: %+v", op)
 	}
-	if err := m1.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	s.manager("m2")
-	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
-	took := time.Since(killed)
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
-	s.switchedOver(pg, g.ID, requestID)
+	got, took := s.takeOver(m1, pg, g.ID, requestID, map[string]int{"StartReverseProtectionGroup": 1}, nil)
 	s.result("%s; job %s… never in status, followed by the group's status; converged %s after the kill (job 6s)", fmtCounts(got), jobID[:8], ms(took))
 }
 
@@ -196,16 +187,9 @@ func relKillAfterJobEnded(t *testing.T) {
 	if cur := s.get(pg); cur.Status.CurrentOperation == nil || cur.Status.CurrentOperation.Step != drv1alpha1.StepSDRSAction {
 		t.Fatalf("the manager moved on although its job polls were held: %s", harness.Describe(cur))
 	}
-	if err := m1.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	s.proxy.Remove(hold)
-	s.manager("m2")
-	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
-	took := time.Since(killed)
-	got := s.expectActions(g.ID, map[string]int{"BatchStopServers": 1, "StartReverseProtectionGroup": 1, "BatchStartServers": 1})
-	s.switchedOver(pg, g.ID, requestID)
+	got, took := s.takeOver(m1, pg, g.ID, requestID, map[string]int{"BatchStopServers": 1, "StartReverseProtectionGroup": 1, "BatchStartServers": 1}, func() {
+		s.proxy.Remove(hold)
+	})
 	cur := s.get(pg)
 	for _, in := range cur.Status.Instances {
 		if in.TargetServer.Power != "ACTIVE" {

@@ -59,6 +59,9 @@ type ProtectionGroupReconciler struct {
 
 	issuedOnce sync.Once
 	issuedMem  *issuedJobs
+	// expect holds this process's writes the cache has not shown yet; set
+	// up in SetupWithManager.
+	expect *writeExpectations
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
@@ -74,10 +77,16 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	pg := &drv1alpha1.ProtectionGroup{}
 	if err := r.Get(ctx, req.NamespacedName, pg); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.expect.forget(req.NamespacedName)
 			r.metrics().SetInFlight(req.String(), "")
 			r.metrics().Forget(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.expect.behind(req.NamespacedName, pg.ResourceVersion, r.now()) {
+		// The cache has not caught up with our own last write: deciding on
+		// this copy would repeat work already done. Look again shortly.
+		return ctrl.Result{RequeueAfter: cacheLagPoll}, nil
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("protectionGroup", req.NamespacedName.String()))
 
@@ -86,6 +95,7 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if err := r.Update(ctx, pg); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+		r.expect.wrote(req.NamespacedName, pg.ResourceVersion, r.now())
 	}
 
 	s := newScope(pg)
@@ -206,6 +216,7 @@ func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) e
 	}
 	s.pg.ResourceVersion = written.ResourceVersion
 	s.base = s.pg.DeepCopy()
+	r.expect.wrote(client.ObjectKeyFromObject(s.pg), written.ResourceVersion, r.now())
 	return nil
 }
 
@@ -266,6 +277,7 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("cannot index ProtectionGroups by SDRS group ID: %w", err)
 	}
+	r.expect = newWriteExpectations()
 	// Jobs parked until a scout learned how long their type takes are
 	// woken through this channel (PollSchedule).
 	wake := make(chan event.GenericEvent, 1024)

@@ -25,6 +25,8 @@ const reverseJob = "reverseProtectionGroupNoCG"
 type fleetResult struct {
 	N           int
 	JobDuration time.Duration
+	// SDRSLatency is added to every SDRS and ECS answer (0: none).
+	SDRSLatency time.Duration
 	RateLimit   string
 
 	// Setup: creating N ProtectionGroups until all are Ready.
@@ -99,6 +101,7 @@ type idleResult struct {
 type fleetOptions struct {
 	n              int
 	jobDuration    time.Duration
+	sdrsLatency    time.Duration
 	callsPerSecond int32
 	burst          int32
 	seedBatch      int
@@ -160,12 +163,18 @@ func runScenario(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
 }
 
 func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, error) {
-	r := fleetResult{N: o.n, JobDuration: o.jobDuration,
+	r := fleetResult{N: o.n, JobDuration: o.jobDuration, SDRSLatency: o.sdrsLatency,
 		RateLimit: fmt.Sprintf("%d calls/s, burst %d", o.callsPerSecond, o.burst)}
 	log.Printf("N=%d: seeding %d groups", o.n, o.n)
 	ids, err := s.seed(ctx, "fleet", o.n, o.seedBatch)
 	if err != nil {
 		return r, err
+	}
+	if o.sdrsLatency > 0 {
+		// As a real region answers: every call takes a network round trip.
+		if err := s.emu.Admin.SetHTTPFaults(ctx, emutest.HTTPFaults{Latency: o.sdrsLatency.String()}); err != nil {
+			return r, err
+		}
 	}
 	if err := s.startManager(ctx, o.managerArgs, o.pprofDir != ""); err != nil {
 		return r, err

@@ -54,6 +54,7 @@ type runOptions struct {
 	ExtraN          int
 	LongJobDuration time.Duration
 	SweepConcurrent []int
+	SweepLatency    time.Duration
 }
 
 func main() {
@@ -84,7 +85,8 @@ func main() {
 	var sweep string
 	flag.IntVar(&o.ExtraN, "extra-n", 1000, "N of the extra runs (longer jobs, concurrency sweep; 0 skips them)")
 	flag.DurationVar(&o.LongJobDuration, "long-job-duration", 30*time.Second, "D of the extra run with longer jobs (0 skips it)")
-	flag.StringVar(&sweep, "sweep-concurrency", "4,64", "--max-concurrent-reconciles values of the extra runs that compare them with the default (empty skips them)")
+	flag.StringVar(&sweep, "sweep-concurrency", "4,16,64", "--max-concurrent-reconciles values of the extra runs, with -sweep-latency on every SDRS call (empty skips them)")
+	flag.DurationVar(&o.SweepLatency, "sweep-latency", 100*time.Millisecond, "latency the emulator adds to every SDRS and ECS answer in the concurrency sweep, as a real region's round trip")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -215,21 +217,27 @@ func extraRuns(o runOptions) []struct {
 		n: o.ExtraN, jobDuration: o.JobDuration, callsPerSecond: int32(o.CallsPerSecond), burst: int32(o.Burst),
 		seedBatch: o.SeedBatch, workers: o.Workers, managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout,
 	}
+	add := func(label string, f fleetOptions) {
+		out = append(out, struct {
+			Label string
+			opts  fleetOptions
+		}{label, f})
+	}
 	if o.LongJobDuration > 0 {
 		l := base
 		l.jobDuration = o.LongJobDuration
-		out = append(out, struct {
-			Label string
-			opts  fleetOptions
-		}{fmt.Sprintf("N = %d, D = %s", o.ExtraN, o.LongJobDuration), l})
+		add(fmt.Sprintf("D = %s", o.LongJobDuration), l)
 	}
+	// The write path of the design's first reading, for comparison: the
+	// job ID written right after the call.
+	at := base
+	at.managerArgs = append(append([]string{}, o.ManagerArgs...), "--record-job-id-after=0")
+	add("job ID written at once", at)
 	for _, c := range o.SweepConcurrent {
 		s := base
+		s.sdrsLatency = o.SweepLatency
 		s.managerArgs = append(append([]string{}, o.ManagerArgs...), fmt.Sprintf("--max-concurrent-reconciles=%d", c))
-		out = append(out, struct {
-			Label string
-			opts  fleetOptions
-		}{fmt.Sprintf("N = %d, D = %s, %d concurrent reconciles", o.ExtraN, o.JobDuration, c), s})
+		add(fmt.Sprintf("%s SDRS latency, %d reconciles", o.SweepLatency, c), s)
 	}
 	return out
 }

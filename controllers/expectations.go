@@ -1,0 +1,84 @@
+package controllers
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
+)
+
+const (
+	// cacheLagPoll is how soon a reconcile that found the cache behind
+	// this process's own last write looks again.
+	cacheLagPoll = 100 * time.Millisecond
+	// expectationTTL bounds how long a group waits for the cache, should
+	// it never show the write (it always should).
+	expectationTTL = 30 * time.Second
+)
+
+// writeExpectations remembers, per ProtectionGroup, the resourceVersion of
+// this process's last write until the informer cache holds that version or
+// a newer one (the expectations of Kubernetes' own ReplicaSet controller).
+// A reconcile that reads an older copy from the cache would decide again on
+// a state the operator has already moved past: during a fleet-wide failover
+// the cache can lag seconds behind the API server, and each such reconcile
+// cost an SDRS read and a status patch the API server then refused with a
+// conflict. It now waits for the cache, without calls. Resource versions
+// are compared as the API defines them for one resource
+// (k8s.io/apimachinery/pkg/util/resourceversion); one that is not
+// comparable is never held back. The resourceVersion on every status patch
+// still refuses a stale copy whatever happens here.
+type writeExpectations struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]expectedWrite
+}
+
+type expectedWrite struct {
+	rv string
+	at time.Time
+}
+
+func newWriteExpectations() *writeExpectations {
+	return &writeExpectations{m: map[types.NamespacedName]expectedWrite{}}
+}
+
+// wrote records that this process wrote key at resourceVersion rv. A nil
+// *writeExpectations expects nothing.
+func (e *writeExpectations) wrote(key types.NamespacedName, rv string, now time.Time) {
+	if e == nil || rv == "" {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.m[key] = expectedWrite{rv: rv, at: now}
+}
+
+// forget drops key (the object is gone).
+func (e *writeExpectations) forget(key types.NamespacedName) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.m, key)
+}
+
+// behind reports whether a copy at resourceVersion rv, read from the
+// cache, predates this process's last write of key.
+func (e *writeExpectations) behind(key types.NamespacedName, rv string, now time.Time) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w, ok := e.m[key]
+	if !ok {
+		return false
+	}
+	if c, err := resourceversion.CompareResourceVersion(rv, w.rv); err == nil && c < 0 && now.Sub(w.at) <= expectationTTL {
+		return true
+	}
+	delete(e.m, key) // met, not comparable, or given up on
+	return false
+}

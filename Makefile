@@ -116,7 +116,7 @@ $(CONTROLLER_GEN):
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: control-plane build ## Fleet benchmark (N = 100, 1000, 5000 groups flipped at once); writes docs/performance.md. About an hour.
+bench: control-plane build ## Fleet benchmark (N = 100, 1000, 5000 groups flipped at once, and the extra N = 1000 runs); writes docs/performance.md. About an hour.
 	$(GO) run ./test/bench $(BENCH_ARGS)
 
 .PHONY: chart-check

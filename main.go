@@ -73,7 +73,7 @@ func main() {
 	flag.DurationVar(&leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before taking over a silent leader's lease.")
 	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before giving up leadership.")
 	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried.")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 16, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
 	// A failover costs four Kubernetes requests per group (two status patches, two
 	// Events; docs/performance.md): at 50 QPS a thousand groups waited over a minute
 	// for the client's own throttle. The API server's priority and fairness still

@@ -37,6 +37,13 @@ const (
 	defaultSyncInterval = 5 * time.Minute
 )
 
+// DefaultMaxConcurrentReconciles is the manager's default number of
+// ProtectionGroups reconciled at once. A reconcile mostly waits on SDRS's
+// round trip or on the ProviderConfig's rate limiter, so workers are cheap:
+// with 100 ms per SDRS call a fleet of 1000 converged in 23 s with 64 and in
+// 32 s with 16 (docs/performance.md, the concurrency sweep).
+const DefaultMaxConcurrentReconciles = 64
+
 // ProtectionGroupReconciler makes SDRS protection groups match their
 // ProtectionGroup objects.
 type ProtectionGroupReconciler struct {

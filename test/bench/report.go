@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/sdrs-operator/sdrs-operator/controllers"
 )
 
 // benchRun is one whole run of the benchmark, as the report shows it.
@@ -576,7 +578,7 @@ func (b *benchRun) extraTable(w *strings.Builder) {
 
 // concurrencyOf is the --max-concurrent-reconciles a run's manager had.
 func concurrencyOf(args []string) string {
-	v := "16 (default)"
+	v := fmt.Sprintf("%d (default)", controllers.DefaultMaxConcurrentReconciles)
 	for _, a := range args {
 		if c, ok := strings.CutPrefix(a, "--max-concurrent-reconciles="); ok {
 			v = c

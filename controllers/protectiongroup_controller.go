@@ -40,8 +40,8 @@ const (
 // DefaultMaxConcurrentReconciles is the manager's default number of
 // ProtectionGroups reconciled at once. A reconcile mostly waits on SDRS's
 // round trip or on the ProviderConfig's rate limiter, so workers are cheap:
-// with 100 ms per SDRS call a fleet of 1000 converged in 23 s with 64 and in
-// 32 s with 16 (docs/performance.md, the concurrency sweep).
+// with 100 ms per SDRS call a fleet of 1000 converged in 24 s with 64 and in
+// 35 s with 16 (docs/performance.md, the concurrency sweep).
 const DefaultMaxConcurrentReconciles = 64
 
 // ProtectionGroupReconciler makes SDRS protection groups match their

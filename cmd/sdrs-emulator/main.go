@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -30,6 +31,8 @@ type options struct {
 	logLevel                        string
 	tlsCert, tlsKey                 string
 	maxCalls                        int
+	profile                         string
+	acceptLag, jobNotFoundFor       time.Duration
 }
 
 func main() {
@@ -57,6 +60,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate file: serve both listeners over HTTPS (with --tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.IntVar(&o.maxCalls, "max-calls", 10000, "how many calls GET /admin/calls keeps (the oldest are dropped)")
+	fs.StringVar(&o.profile, "profile", emulator.ProfileDefault, "default or pessimistic: how much of what the SDRS documentation leaves open the emulator does (docs/emulator.md, Profiles)")
+	fs.DurationVar(&o.acceptLag, "accept-lag", 2*time.Second, "pessimistic profile: how long an accepted group action stays INIT before it touches the group (0: none)")
+	fs.DurationVar(&o.jobNotFoundFor, "job-not-found-for", 2*time.Second, "pessimistic profile: how long a new SDRS job answers as an unknown job (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -73,6 +79,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--tls-cert and --tls-key go together")
+	}
+	if !slices.Contains(emulator.Profiles, o.profile) {
+		return o, fmt.Errorf("--profile must be one of %v, not %q", emulator.Profiles, o.profile)
+	}
+	if o.acceptLag < 0 || o.jobNotFoundFor < 0 {
+		return o, errors.New("--accept-lag and --job-not-found-for must not be negative")
 	}
 	return o, nil
 }
@@ -104,6 +116,10 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		StateFile:    o.stateFile,
 		Logger:       log,
 		MaxCalls:     o.maxCalls,
+		Profile:      o.profile,
+		// The flags say 0 for none; Config says a negative value.
+		AcceptLag:      noneIfZero(o.acceptLag),
+		JobNotFoundFor: noneIfZero(o.jobNotFoundFor),
 	})
 	if err != nil {
 		return err
@@ -139,7 +155,8 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		sdrsLn, ecsLn = tls.NewListener(sdrsLn, cfg), tls.NewListener(ecsLn, cfg)
 	}
 	log.Info("SDRS API listening", "addr", sdrsLn.Addr().String(), "project_id", o.projectID,
-		"job_duration", o.jobDuration, "sync_duration", o.syncDuration, "state_file", o.stateFile, "tls", o.tlsCert != "")
+		"job_duration", o.jobDuration, "sync_duration", o.syncDuration, "state_file", o.stateFile, "tls", o.tlsCert != "",
+		"profile", o.profile, "accept_lag", o.acceptLag, "job_not_found_for", o.jobNotFoundFor)
 	log.Info("ECS API listening", "addr", ecsLn.Addr().String(), "tls", o.tlsCert != "")
 
 	errc := make(chan error, 2)
@@ -160,6 +177,15 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		_ = s.Shutdown(shutdownCtx)
 	}
 	return emu.Close()
+}
+
+// noneIfZero turns a flag's 0 ("none") into emulator.Config's negative
+// duration (zero there means the default).
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func seed(emu *emulator.Emulator, path string, log *slog.Logger) error {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/emulator"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -39,6 +41,52 @@ func TestParseFlags(t *testing.T) {
 	}
 	if o, _ := parseFlags([]string{"--access-key", "flag-ak", "--secret-key", "flag-sk"}); o.accessKey != "flag-ak" || o.secretKey != "flag-sk" {
 		t.Fatalf("flags do not win over the environment: %+v", o)
+	}
+	if o.profile != emulator.ProfileDefault || o.acceptLag != 2*time.Second || o.jobNotFoundFor != 2*time.Second {
+		t.Fatalf("profile defaults %+v", o)
+	}
+	for _, bad := range [][]string{{"--profile", "optimistic"}, {"--accept-lag", "-1s"}, {"--job-not-found-for", "-1s"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Fatalf("%v accepted", bad)
+		}
+	}
+}
+
+// TestRunProfile passes the profile flags through to GET /admin/config;
+// 0 means none.
+func TestRunProfile(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--ecs-listen", "127.0.0.1:0", "--access-key", "ak", "--secret-key", "sk",
+			"--profile", "pessimistic", "--accept-lag", "0", "--job-not-found-for", "5s"}, pw)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var addr string
+	lines := bufio.NewScanner(pr)
+	re := regexp.MustCompile(`msg="SDRS API listening" addr=(\S+).* profile=pessimistic accept_lag=0s job_not_found_for=5s`)
+	for addr == "" && lines.Scan() {
+		if m := re.FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if addr == "" {
+		t.Fatal("no listening line with the profile")
+	}
+	resp, err := http.Get("http://" + addr + "/admin/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `{"job_duration":"3s","sync_duration":"3s","profile":"pessimistic","accept_lag":"0s","job_not_found_for":"5s"}`; string(body) != want {
+		t.Fatalf("config %s, want %s", body, want)
 	}
 }
 

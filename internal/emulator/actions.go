@@ -111,11 +111,16 @@ func (e *Emulator) groupAction(c *call) error {
 		return err
 	}
 	params := JobParams{GroupID: g.ID, Station: station, ProductionAZ: g.productionAZ()}
-	j := e.newJob(jobKindSDRS, spec.jobType, JobEntities{ServerGroupID: g.ID}, params)
+	j := e.newGroupJob(spec.jobType, JobEntities{ServerGroupID: g.ID}, params)
 	for _, r := range e.st.replicationsOf(g.ID) {
 		j.addSubJob(spec.subJobType, JobEntities{ServerGroupID: g.ID, ReplicationPairID: r.ID, ProtectedInstanceID: r.InstanceID})
 	}
-	e.cascade(g, spec.running)
+	// A deferred job (pessimistic profile) leaves the group as it is
+	// until it leaves INIT.
+	if !j.Deferred {
+		e.recordPrior(j, g)
+		e.cascade(g, spec.running)
+	}
 	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
@@ -213,7 +218,13 @@ func (e *Emulator) endGroupAction(j *Job, f *JobFault) *JobFault {
 		f = failure(nil, codeReverseFailed, fmt.Sprintf("planned failover failed: availability zone %s is unavailable", j.Params.ProductionAZ))
 	}
 	if f != nil {
-		e.cascade(g, spec.failed)
+		// The pessimistic profile promises no error-* status: the group
+		// goes back to where it was.
+		if j.Profile == ProfilePessimistic {
+			e.restorePrior(g, j.Params)
+		} else {
+			e.cascade(g, spec.failed)
+		}
 		return f
 	}
 	switch j.Type {

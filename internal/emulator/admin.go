@@ -30,6 +30,8 @@ func (e *Emulator) adminHandler() http.Handler {
 	handle("DELETE /admin/faults/jobs", (*Emulator).adminClearJobFaults)
 	handle("PUT /admin/faults/http", (*Emulator).adminSetHTTPFaults)
 	handle("DELETE /admin/faults/http", (*Emulator).adminClearHTTPFaults)
+	handle("POST /admin/faults/accept-errors", (*Emulator).adminAddAcceptError)
+	handle("DELETE /admin/faults/accept-errors", (*Emulator).adminClearAcceptErrors)
 	handle("GET /admin/config", (*Emulator).adminConfig)
 	handle("PUT /admin/config", (*Emulator).adminSetConfig)
 	handle("POST /admin/servers", (*Emulator).adminAddServer)
@@ -105,6 +107,7 @@ type stateDump struct {
 	ZonesDown    map[string]bool `json:"zones_down"`
 	JobFaults    []JobFault      `json:"job_faults"`
 	HTTPFaults   *HTTPFaults     `json:"http_faults"`
+	AcceptErrors []AcceptError   `json:"accept_errors"`
 }
 
 func sortedBySeq[T any](m map[string]*T, seq func(*T) int64) []*T {
@@ -135,6 +138,7 @@ func (e *Emulator) adminState(_ *http.Request, _ []byte) (int, any, error) {
 		ZonesDown:    e.st.ZonesDown,
 		JobFaults:    append([]JobFault{}, e.st.JobFaults...),
 		HTTPFaults:   e.st.HTTPFaults,
+		AcceptErrors: append([]AcceptError{}, e.st.AcceptErrors...),
 	}, nil
 }
 
@@ -148,25 +152,47 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// filteredCalls applies the ?operation= and ?group_id= filters.
-func (e *Emulator) filteredCalls(r *http.Request) []Call {
-	op, group := r.URL.Query().Get("operation"), r.URL.Query().Get("group_id")
+// filteredCalls applies the ?operation=, ?group_id= and ?applied=
+// filters.
+func (e *Emulator) filteredCalls(r *http.Request) ([]Call, error) {
+	q := r.URL.Query()
+	op, group := q.Get("operation"), q.Get("group_id")
+	var applied *bool
+	switch q.Get("applied") {
+	case "":
+	case "true":
+		applied = ptrTo(true)
+	case "false":
+		applied = ptrTo(false)
+	default:
+		return nil, invalidParam("applied must be true or false")
+	}
 	out := []Call{}
 	for _, c := range e.recentCalls() {
-		if (op == "" || c.Operation == op) && (group == "" || c.GroupID == group) {
+		if (op == "" || c.Operation == op) && (group == "" || c.GroupID == group) && (applied == nil || c.Applied == *applied) {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, nil
 }
 
+func ptrTo[T any](v T) *T { return &v }
+
 func (e *Emulator) adminCalls(r *http.Request, _ []byte) (int, any, error) {
-	return http.StatusOK, e.filteredCalls(r), nil
+	calls, err := e.filteredCalls(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, calls, nil
 }
 
 func (e *Emulator) adminCallSummary(r *http.Request, _ []byte) (int, any, error) {
+	calls, err := e.filteredCalls(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	counts := map[string]int{}
-	for _, c := range e.filteredCalls(r) {
+	for _, c := range calls {
 		counts[c.Operation]++
 	}
 	return http.StatusOK, counts, nil
@@ -198,7 +224,8 @@ func (e *Emulator) adminZone(r *http.Request, body []byte) (int, any, error) {
 }
 
 func (e *Emulator) adminFaults(_ *http.Request, _ []byte) (int, any, error) {
-	return http.StatusOK, map[string]any{"jobs": append([]JobFault{}, e.st.JobFaults...), "http": e.st.HTTPFaults}, nil
+	return http.StatusOK, map[string]any{"jobs": append([]JobFault{}, e.st.JobFaults...), "http": e.st.HTTPFaults,
+		"accept_errors": append([]AcceptError{}, e.st.AcceptErrors...)}, nil
 }
 
 // defaultFailCode is the error code an injected job failure gets when the
@@ -264,20 +291,51 @@ func (e *Emulator) adminClearHTTPFaults(_ *http.Request, _ []byte) (int, any, er
 	return http.StatusNoContent, nil, nil
 }
 
+func (e *Emulator) adminAddAcceptError(_ *http.Request, body []byte) (int, any, error) {
+	var f AcceptError
+	if err := decodeJSON(body, &f); err != nil {
+		return 0, nil, err
+	}
+	if err := f.validate(); err != nil {
+		return 0, nil, invalidParam("%v", err)
+	}
+	e.st.AcceptErrors = append(e.st.AcceptErrors, f)
+	return http.StatusOK, e.st.AcceptErrors, nil
+}
+
+func (e *Emulator) adminClearAcceptErrors(_ *http.Request, _ []byte) (int, any, error) {
+	e.st.AcceptErrors = nil
+	return http.StatusNoContent, nil, nil
+}
+
+// configView is GET and PUT /admin/config. accept_lag and
+// job_not_found_for are shown in both profiles but apply only in the
+// pessimistic one.
 type configView struct {
-	JobDuration  string `json:"job_duration"`
-	SyncDuration string `json:"sync_duration"`
+	JobDuration    string `json:"job_duration"`
+	SyncDuration   string `json:"sync_duration"`
+	Profile        string `json:"profile"`
+	AcceptLag      string `json:"accept_lag"`
+	JobNotFoundFor string `json:"job_not_found_for"`
+}
+
+func (e *Emulator) configView() configView {
+	return configView{e.jobDuration.String(), e.syncDuration.String(), e.profile, e.acceptLag.String(), e.jobNotFoundFor.String()}
 }
 
 func (e *Emulator) adminConfig(_ *http.Request, _ []byte) (int, any, error) {
-	return http.StatusOK, configView{e.jobDuration.String(), e.syncDuration.String()}, nil
+	return http.StatusOK, e.configView(), nil
 }
 
-// adminSetConfig changes durations for jobs and syncs that start later.
+// adminSetConfig changes durations and the profile for jobs and syncs that
+// start later; running jobs keep what they started with.
 func (e *Emulator) adminSetConfig(_ *http.Request, body []byte) (int, any, error) {
 	var b struct {
-		JobDuration  *string `json:"job_duration"`
-		SyncDuration *string `json:"sync_duration"`
+		JobDuration    *string `json:"job_duration"`
+		SyncDuration   *string `json:"sync_duration"`
+		Profile        *string `json:"profile"`
+		AcceptLag      *string `json:"accept_lag"`
+		JobNotFoundFor *string `json:"job_not_found_for"`
 	}
 	if err := decodeJSON(body, &b); err != nil {
 		return 0, nil, err
@@ -300,8 +358,25 @@ func (e *Emulator) adminSetConfig(_ *http.Request, body []byte) (int, any, error
 	if err := parse("sync_duration", b.SyncDuration, &syncD); err != nil {
 		return 0, nil, err
 	}
+	lag, notFound := e.acceptLag, e.jobNotFoundFor
+	if err := parse("accept_lag", b.AcceptLag, &lag); err != nil {
+		return 0, nil, err
+	}
+	if err := parse("job_not_found_for", b.JobNotFoundFor, &notFound); err != nil {
+		return 0, nil, err
+	}
+	profile := e.profile
+	if b.Profile != nil {
+		profile = *b.Profile
+		if err := checkProfile(profile); err != nil {
+			return 0, nil, invalidParam("%v", err)
+		}
+	}
 	e.jobDuration, e.syncDuration = jobD, syncD
-	return http.StatusOK, configView{jobD.String(), syncD.String()}, nil
+	e.profile, e.acceptLag, e.jobNotFoundFor = profile, lag, notFound
+	e.log.Info("configuration changed", "profile", profile, "job_duration", jobD, "sync_duration", syncD,
+		"accept_lag", lag, "job_not_found_for", notFound)
+	return http.StatusOK, e.configView(), nil
 }
 
 func (e *Emulator) adminAddServer(_ *http.Request, body []byte) (int, any, error) {

@@ -7,10 +7,12 @@ package emulator
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,28 @@ const (
 	DefaultTargetAZ    = "cn-north-4b"
 	defaultJobDuration = 3 * time.Second
 )
+
+// Profiles say how much of what the SDRS documentation leaves open the
+// emulator does for its clients (docs/emulator.md, "Profiles").
+const (
+	// ProfileDefault: an accepted group action shows its transitional
+	// status at once, a failed group job leaves the group error-*, a new
+	// job is readable at once.
+	ProfileDefault = "default"
+	// ProfilePessimistic does what the documentation promises and no
+	// more: an accepted group action takes effect only after AcceptLag
+	// (its job INIT meanwhile, the group not busy, so a second action is
+	// accepted too and re-checked when it leaves INIT), a failed group job
+	// returns the group to the status it had before, and a new SDRS job
+	// answers as unknown for JobNotFoundFor.
+	ProfilePessimistic = "pessimistic"
+
+	defaultAcceptLag      = 2 * time.Second
+	defaultJobNotFoundFor = 2 * time.Second
+)
+
+// Profiles lists the valid Config.Profile values.
+var Profiles = []string{ProfileDefault, ProfilePessimistic}
 
 // Config configures an Emulator.
 type Config struct {
@@ -44,6 +68,17 @@ type Config struct {
 	// are dropped beyond it. Default 10000; benchmarks of thousands of
 	// groups raise it.
 	MaxCalls int
+	// Profile is ProfileDefault ("" too) or ProfilePessimistic.
+	Profile string
+	// AcceptLag is how long an accepted group action (create, delete,
+	// start, stop, reverse, failover) stays INIT without touching the
+	// group in the pessimistic profile. Zero means the default 2s, a
+	// negative value none. The default profile ignores it.
+	AcceptLag time.Duration
+	// JobNotFoundFor is how long a new SDRS job answers GET /jobs/{id} as
+	// an unknown job in the pessimistic profile. Zero means the default
+	// 2s, a negative value none. The default profile ignores it.
+	JobNotFoundFor time.Duration
 }
 
 // Emulator is an in-memory SDRS (and ECS subset) with optional persistence.
@@ -64,6 +99,11 @@ type Emulator struct {
 	jobDuration  time.Duration
 	syncDuration time.Duration
 	faultRNG     *rand.Rand
+	// profile, acceptLag and jobNotFoundFor apply to jobs created later;
+	// each job records what it was created with.
+	profile        string
+	acceptLag      time.Duration
+	jobNotFoundFor time.Duration
 }
 
 // New builds an emulator, loading Config.StateFile if it exists.
@@ -86,6 +126,14 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.Profile == "" {
+		cfg.Profile = ProfileDefault
+	}
+	if err := checkProfile(cfg.Profile); err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	cfg.AcceptLag = durationOrDefault(cfg.AcceptLag, defaultAcceptLag)
+	cfg.JobNotFoundFor = durationOrDefault(cfg.JobNotFoundFor, defaultJobNotFoundFor)
 	e := &Emulator{
 		cfg:          cfg,
 		clock:        cfg.Clock,
@@ -96,6 +144,10 @@ func New(cfg Config) (*Emulator, error) {
 		timers:       map[string]Timer{},
 		jobDuration:  cfg.JobDuration,
 		syncDuration: cfg.SyncDuration,
+
+		profile:        cfg.Profile,
+		acceptLag:      cfg.AcceptLag,
+		jobNotFoundFor: cfg.JobNotFoundFor,
 	}
 	if cfg.StateFile != "" {
 		st, err := loadState(cfg.StateFile)
@@ -116,10 +168,32 @@ func New(cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
+// checkProfile refuses an unknown profile name.
+func checkProfile(p string) error {
+	if !slices.Contains(Profiles, p) {
+		return fmt.Errorf("profile must be one of %v, not %q", Profiles, p)
+	}
+	return nil
+}
+
+// durationOrDefault reads a Config duration: zero is the default, a
+// negative value none.
+func durationOrDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 // resumeLocked re-arms the timers of unfinished jobs and replication syncs
-// after a load: overdue ones finish at once.
+// after a load: overdue ones finish at once. Jobs go in creation order, so
+// two overdue actions on one group take effect in the order SDRS accepted
+// them.
 func (e *Emulator) resumeLocked() {
-	for _, j := range e.st.Jobs {
+	for _, j := range sortedBySeq(e.st.Jobs, func(j *Job) int64 { return j.Seq }) {
 		e.scheduleJob(j)
 	}
 	for _, g := range e.st.Groups {

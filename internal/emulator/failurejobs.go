@@ -44,6 +44,8 @@ func (e *Emulator) failedResource(j *Job) *FailedResource {
 		fr.Type, fr.ID = resourceGroups, ent.ServerGroupID
 		if g := e.st.Groups[fr.ID]; g != nil {
 			fr.Name = g.Name
+		} else if g := j.Params.Group; g != nil {
+			fr.Name = g.Name // a create that failed before the group appeared
 		}
 	}
 	return fr

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -13,6 +14,72 @@ type JobFault struct {
 	Count      int    `json:"count"`
 	ErrorCode  string `json:"error_code"`
 	FailReason string `json:"fail_reason"`
+}
+
+// AcceptError makes the next Count group actions that SDRS accepts be
+// carried out in full (job created, state changed per the profile) and
+// then answered Status (5xx) with the injected-error body instead of the
+// job ID: the client cannot tell that its action happened.
+type AcceptError struct {
+	// Operation is the SDK operation name as the call log shows it
+	// (CreateProtectionGroup, DeleteProtectionGroup, StartProtectionGroup,
+	// StopProtectionGroup, StartReverseProtectionGroup,
+	// StartFailoverProtectionGroup) or "any" of them.
+	Operation string `json:"operation"`
+	// GroupID, when set, limits the fault to actions on that group.
+	GroupID string `json:"group_id,omitempty"`
+	Count   int    `json:"count"`
+	Status  int    `json:"status"`
+}
+
+// acceptErrorAny matches every group action.
+const acceptErrorAny = "any"
+
+// groupActionOps are the operations AcceptError applies to.
+var groupActionOps = []string{
+	"CreateProtectionGroup", "DeleteProtectionGroup",
+	opStartGroup, opStopGroup, opReverseGroup, opFailoverGroup,
+}
+
+func (f *AcceptError) validate() error {
+	if f.Operation == "" {
+		f.Operation = acceptErrorAny
+	}
+	if f.Operation != acceptErrorAny && !slices.Contains(groupActionOps, f.Operation) {
+		return fmt.Errorf("operation must be %q or one of %v", acceptErrorAny, groupActionOps)
+	}
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	if f.Status == 0 {
+		f.Status = http.StatusInternalServerError
+	}
+	if f.Status < 500 || f.Status > 599 {
+		return fmt.Errorf("status must be a 5xx status")
+	}
+	return nil
+}
+
+// takeAcceptError consumes one accept-then-error fault matching a group
+// action the handler accepted. Caller holds e.mu.
+func (e *Emulator) takeAcceptError(operation, groupID string) *AcceptError {
+	if !slices.Contains(groupActionOps, operation) {
+		return nil
+	}
+	for i := range e.st.AcceptErrors {
+		f := &e.st.AcceptErrors[i]
+		if (f.Operation != acceptErrorAny && f.Operation != operation) || (f.GroupID != "" && f.GroupID != groupID) || f.Count <= 0 {
+			continue
+		}
+		f.Count--
+		taken := *f
+		taken.Count = 1
+		if f.Count == 0 {
+			e.st.AcceptErrors = append(e.st.AcceptErrors[:i], e.st.AcceptErrors[i+1:]...)
+		}
+		return &taken
+	}
+	return nil
 }
 
 // HTTPFaults disturbs a fraction of SDRS and ECS API calls. Decisions come

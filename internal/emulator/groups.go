@@ -118,9 +118,14 @@ func (e *Emulator) createGroup(c *call) error {
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
-	e.st.Groups[g.ID] = g
 	c.groupID = g.ID
-	j := e.newJob(jobKindSDRS, jobCreateGroup, JobEntities{ServerGroupID: g.ID}, JobParams{GroupID: g.ID})
+	j := e.newGroupJob(jobCreateGroup, JobEntities{ServerGroupID: g.ID}, JobParams{GroupID: g.ID})
+	if j.Deferred {
+		// Pessimistic profile: the group appears when the job leaves INIT.
+		j.Params.Group = g
+	} else {
+		e.st.Groups[g.ID] = g
+	}
 	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
@@ -237,6 +242,20 @@ func (e *Emulator) deleteGroup(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := e.checkDeleteGroup(g); err != nil {
+		return err
+	}
+	j := e.newGroupJob(jobDeleteGroup, JobEntities{ServerGroupID: g.ID}, JobParams{GroupID: g.ID})
+	if !j.Deferred {
+		e.recordPrior(j, g)
+		g.Status = statusDeleting
+		g.UpdatedAt = e.clock.Now()
+	}
+	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+}
+
+// checkDeleteGroup applies the preconditions of a group delete.
+func (e *Emulator) checkDeleteGroup(g *Group) error {
 	if transitional(g.Status) {
 		return badRequest(codeGroupState, "Operation not allowed for the protection group in the current state (%s)", g.Status)
 	}
@@ -249,10 +268,7 @@ func (e *Emulator) deleteGroup(c *call) error {
 	if n := len(e.st.drillsOf(g.ID)); n > 0 {
 		return badRequest(codeGroupHasDrills, "the protection group still has %d DR drill(s)", n)
 	}
-	g.Status = statusDeleting
-	g.UpdatedAt = e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDeleteGroup, JobEntities{ServerGroupID: g.ID}, JobParams{GroupID: g.ID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return nil
 }
 
 func (e *Emulator) endDeleteGroup(j *Job, f *JobFault) *JobFault {
@@ -261,8 +277,12 @@ func (e *Emulator) endDeleteGroup(j *Job, f *JobFault) *JobFault {
 		return f
 	}
 	if f != nil {
-		g.Status = statusErrorDeleting
-		g.UpdatedAt = e.clock.Now()
+		if j.Profile == ProfilePessimistic {
+			e.restorePrior(g, j.Params)
+		} else {
+			g.Status = statusErrorDeleting
+			g.UpdatedAt = e.clock.Now()
+		}
 		return f
 	}
 	e.cancel("sync/" + g.ID)

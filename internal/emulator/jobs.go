@@ -51,7 +51,10 @@ const (
 
 // Job is an asynchronous SDRS or ECS operation. It is INIT for the first
 // tenth of Duration, then RUNNING, and SUCCESS or FAIL at Begin+Duration,
-// when its effect is applied.
+// when its effect is applied. A deferred job (a group action in the
+// pessimistic profile) is INIT for AcceptLag without touching the group,
+// then takes effect (or fails, if its preconditions no longer hold), runs
+// for Duration and ends at Begin+AcceptLag+Duration.
 type Job struct {
 	ID         string        `json:"id"`
 	Seq        int64         `json:"seq"`
@@ -70,6 +73,19 @@ type Job struct {
 	Planned *JobFault `json:"planned,omitempty"`
 	// Resource names what a failed job was about, for the task center.
 	Resource *FailedResource `json:"resource,omitempty"`
+
+	// Profile is the profile the job was created under ("" is default);
+	// it decides what a failure does to the group, so a job resumed by an
+	// emulator started with another profile ends as it began.
+	Profile string `json:"profile,omitempty"`
+	// AcceptLag is how long the job stays INIT before it takes effect.
+	AcceptLag time.Duration `json:"accept_lag,omitempty"`
+	// Deferred is true while the job has accepted but not yet applied its
+	// action: it re-checks the action's preconditions when it leaves INIT.
+	Deferred bool `json:"deferred,omitempty"`
+	// NotFoundFor is how long after Begin GET /jobs/{id} answers as for
+	// an unknown job.
+	NotFoundFor time.Duration `json:"not_found_for,omitempty"`
 }
 
 // JobEntities are the resource IDs a job reports.
@@ -115,6 +131,13 @@ type JobParams struct {
 	Device    string            `json:"device,omitempty"`
 	// ProductionAZ is where production ran when a planned failover started.
 	ProductionAZ string `json:"production_az,omitempty"`
+	// Group is the group a deferred create adds when it leaves INIT.
+	Group *Group `json:"group,omitempty"`
+	// PriorStatus and PriorMembers (instance and replication pair IDs)
+	// are the statuses before a pessimistic-profile group job took effect;
+	// a failure restores them.
+	PriorStatus  string            `json:"prior_status,omitempty"`
+	PriorMembers map[string]string `json:"prior_members,omitempty"`
 }
 
 // FailedResource is the task-center view of what a failed job touched.
@@ -165,6 +188,19 @@ func init() {
 // newJob registers and schedules a job. Caller holds e.mu and fills
 // SubJobs before releasing it.
 func (e *Emulator) newJob(kind, jobType string, entities JobEntities, params JobParams) *Job {
+	return e.addJob(kind, jobType, entities, params, false)
+}
+
+// newGroupJob registers and schedules the job of a group create, delete or
+// action. In the pessimistic profile with an accept lag it is Deferred:
+// the caller must then leave the group as it is (startDeferred applies the
+// action when the job leaves INIT); otherwise the caller applies it at
+// once, as it always did.
+func (e *Emulator) newGroupJob(jobType string, entities JobEntities, params JobParams) *Job {
+	return e.addJob(jobKindSDRS, jobType, entities, params, true)
+}
+
+func (e *Emulator) addJob(kind, jobType string, entities JobEntities, params JobParams, groupJob bool) *Job {
 	j := &Job{
 		ID:       newJobID(),
 		Seq:      e.st.nextSeq(),
@@ -176,6 +212,13 @@ func (e *Emulator) newJob(kind, jobType string, entities JobEntities, params Job
 		Entities: entities,
 		Params:   params,
 		Planned:  e.takeJobFault(jobType),
+	}
+	if kind == jobKindSDRS && e.profile == ProfilePessimistic {
+		j.Profile = ProfilePessimistic
+		j.NotFoundFor = e.jobNotFoundFor
+		if groupJob && e.acceptLag > 0 {
+			j.AcceptLag, j.Deferred = e.acceptLag, true
+		}
 	}
 	e.st.Jobs[j.ID] = j
 	e.scheduleJob(j)
@@ -198,18 +241,38 @@ func (e *Emulator) scheduleJob(j *Job) {
 	}
 	now := e.clock.Now()
 	runningAt := j.Begin.Add(j.Duration / 10)
+	if j.AcceptLag > 0 {
+		runningAt = j.Begin.Add(j.AcceptLag)
+	}
 	if j.Status == jobInit {
 		if now.Before(runningAt) {
-			e.after("job-run/"+j.ID, runningAt.Sub(now), func() {
-				if j.Status == jobInit {
-					j.Status = jobRunning
-				}
-			})
+			e.after("job-run/"+j.ID, runningAt.Sub(now), func() { e.runJob(j) })
 		} else {
-			j.Status = jobRunning
+			e.runJob(j)
 		}
 	}
-	e.after("job-end/"+j.ID, max(j.Begin.Add(j.Duration).Sub(now), 0), func() { e.finishJob(j) })
+	if j.done() {
+		return
+	}
+	e.after("job-end/"+j.ID, max(j.Begin.Add(j.AcceptLag+j.Duration).Sub(now), 0), func() { e.finishJob(j) })
+}
+
+// runJob moves a job from INIT to RUNNING; a deferred job takes effect
+// now, or ends FAIL at once when its action is no longer allowed.
+// Caller holds e.mu.
+func (e *Emulator) runJob(j *Job) {
+	if j.Status != jobInit {
+		return
+	}
+	if j.Deferred {
+		j.Deferred = false
+		if f := e.startDeferred(j); f != nil {
+			e.cancel("job-end/" + j.ID)
+			e.endJob(j, f)
+			return
+		}
+	}
+	j.Status = jobRunning
 }
 
 // finishJob ends a job: applies its effect and records the outcome.
@@ -218,10 +281,24 @@ func (e *Emulator) finishJob(j *Job) {
 	if j.done() {
 		return
 	}
+	if j.Deferred {
+		// Both timers fell due together (a zero job duration) and the
+		// end came first: take effect now.
+		e.runJob(j)
+		if j.done() {
+			return
+		}
+	}
 	failure := j.Planned
 	if effect := jobEffects[j.Type]; effect != nil {
 		failure = effect(e, j, failure)
 	}
+	e.endJob(j, failure)
+}
+
+// endJob records a job's outcome (SUCCESS when failure is nil); a failed
+// SDRS job goes to the task center. Caller holds e.mu.
+func (e *Emulator) endJob(j *Job, failure *JobFault) {
 	j.End = e.clock.Now()
 	if failure == nil {
 		j.Status = jobSuccess
@@ -247,6 +324,12 @@ func (e *Emulator) finishJob(j *Job) {
 		e.st.FailureJobs = append(e.st.FailureJobs, j.ID)
 	}
 	e.log.Info("job failed", "job_id", j.ID, "job_type", j.Type, "error_code", j.ErrorCode)
+}
+
+// hidden reports whether GET /jobs/{id} still answers as for an unknown
+// job (the pessimistic profile's first seconds of a job).
+func (e *Emulator) hidden(j *Job) bool {
+	return j.NotFoundFor > 0 && e.clock.Now().Before(j.Begin.Add(j.NotFoundFor))
 }
 
 // failure returns the planned failure or, if none, a failure with the

@@ -25,6 +25,17 @@ func loadState(path string) (*state, error) {
 		return nil, fmt.Errorf("emulator: parse state file %s: %w", path, err)
 	}
 	st.fillNil()
+	for i := range st.Calls {
+		// Files written before the call log had "applied".
+		if c := &st.Calls[i]; c.StatusCode >= 200 && c.StatusCode < 300 {
+			c.Applied = true
+		}
+	}
+	for i := range st.AcceptErrors {
+		if err := st.AcceptErrors[i].validate(); err != nil {
+			return nil, fmt.Errorf("emulator: state file %s: accept errors: %w", path, err)
+		}
+	}
 	if st.HTTPFaults != nil {
 		if err := st.HTTPFaults.validate(); err != nil {
 			return nil, fmt.Errorf("emulator: state file %s: http faults: %w", path, err)

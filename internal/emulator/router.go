@@ -23,6 +23,8 @@ type call struct {
 
 	status int
 	reply  any
+	// applied: the handler carried the call out (see Call.Applied).
+	applied bool
 	// retryAfter is the Retry-After value of an injected 429, in seconds.
 	retryAfter int
 }

@@ -29,6 +29,11 @@ type Call struct {
 	GroupID    string    `json:"group_id"`
 	StatusCode int       `json:"status_code"`
 	ErrorCode  string    `json:"error_code"`
+	// Applied is true when the emulator carried the call out in full:
+	// every 2xx answer, and a group action the accept-then-5xx fault
+	// answered with a 5xx after carrying it out. Count applied calls to
+	// count the actions SDRS really took.
+	Applied bool `json:"applied"`
 }
 
 // api is one of the two emulated services.
@@ -58,6 +63,12 @@ func (e *Emulator) serveAPI(a *api, w http.ResponseWriter, r *http.Request) {
 		aerr = errorf(http.StatusServiceUnavailable, codeInternal, "the emulator is shutting down")
 	default:
 		aerr = e.invoke(c)
+		if aerr == nil && c.status >= 200 && c.status < 300 {
+			c.applied = true
+			if !a.ecs {
+				aerr = e.acceptThenError(c)
+			}
+		}
 	}
 	if aerr != nil {
 		c.status = aerr.Status
@@ -71,6 +82,7 @@ func (e *Emulator) serveAPI(a *api, w http.ResponseWriter, r *http.Request) {
 		GroupID:    c.groupID,
 		StatusCode: c.status,
 		ErrorCode:  errorCodeOf(aerr),
+		Applied:    c.applied,
 	})
 	e.saveLocked()
 	e.mu.Unlock()
@@ -81,6 +93,18 @@ func (e *Emulator) serveAPI(a *api, w http.ResponseWriter, r *http.Request) {
 	e.log.Debug("api call", "api", a.name, "method", r.Method, "path", r.URL.Path,
 		"operation", c.operation, "status", c.status, "error_code", errorCodeOf(aerr))
 	writeJSON(w, c.status, c.reply)
+}
+
+// acceptThenError answers a group action that was just carried out with
+// an injected 5xx, if an accept-then-error fault matches it. Caller holds
+// e.mu.
+func (e *Emulator) acceptThenError(c *call) *apiError {
+	f := e.takeAcceptError(c.operation, c.groupID)
+	if f == nil {
+		return nil
+	}
+	e.log.Info("accepted action answered with an injected error", "operation", c.operation, "group_id", c.groupID, "status", f.Status)
+	return errorf(f.Status, codeInternal, "injected server error")
 }
 
 // prepare reads the body, finds the route and applies injected HTTP

@@ -27,7 +27,9 @@ type state struct {
 	ZonesDown   map[string]bool `json:"zones_down"`
 	JobFaults   []JobFault      `json:"job_faults"`
 	HTTPFaults  *HTTPFaults     `json:"http_faults,omitempty"`
-	Calls       []Call          `json:"calls"`
+	// AcceptErrors are the pending accept-then-5xx faults.
+	AcceptErrors []AcceptError `json:"accept_errors,omitempty"`
+	Calls        []Call        `json:"calls"`
 
 	// idx finds a group's members and a server's instance without a scan
 	// of every object, so a call costs the same with 5 or 5000 groups. It

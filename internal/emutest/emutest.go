@@ -72,6 +72,16 @@ type Call struct {
 	GroupID    string    `json:"group_id"`
 	StatusCode int       `json:"status_code"`
 	ErrorCode  string    `json:"error_code"`
+	// Applied is true when the emulator carried the call out: every 2xx
+	// answer, and a group action the accept-then-error fault
+	// (AcceptThenError) answered 5xx after carrying it out.
+	Applied bool `json:"applied"`
+}
+
+// CarriedOut reports whether SDRS carried the call out: Applied, or a 2xx
+// answer (call logs written before Applied existed).
+func (c Call) CarriedOut() bool {
+	return c.Applied || (c.StatusCode >= 200 && c.StatusCode < 300)
 }
 
 // Seed creates groups synchronously and returns their IDs.
@@ -98,12 +108,14 @@ func (a *Admin) Calls(ctx context.Context, operation, groupID string) ([]Call, e
 	return out, err
 }
 
-// CountCalls counts successful (2xx) calls of an operation on a group.
+// CountCalls counts the calls of an operation on a group that SDRS
+// carried out (Call.CarriedOut): 2xx answers, and actions answered 5xx by
+// the accept-then-error fault although they happened.
 func (a *Admin) CountCalls(ctx context.Context, operation, groupID string) (int, error) {
 	calls, err := a.Calls(ctx, operation, groupID)
 	n := 0
 	for _, c := range calls {
-		if c.StatusCode >= 200 && c.StatusCode < 300 {
+		if c.CarriedOut() {
 			n++
 		}
 	}
@@ -136,12 +148,28 @@ func (a *Admin) SetHTTPFaults(ctx context.Context, f HTTPFaults) error {
 	return a.do(ctx, http.MethodPut, "/admin/faults/http", f, nil)
 }
 
-// ClearFaults removes job and HTTP faults.
+// AnyAction makes AcceptThenError match every group action.
+const AnyAction = "any"
+
+// AcceptThenError makes the next count group actions of operation (the
+// SDK operation name as the call log shows it, e.g.
+// StartReverseProtectionGroup, or AnyAction) on groupID ("" for any
+// group) be carried out in full and then answered with HTTP status (a
+// 5xx; 0 means 500) instead of the job ID. The call log marks them
+// Applied.
+func (a *Admin) AcceptThenError(ctx context.Context, operation, groupID string, count, status int) error {
+	return a.do(ctx, http.MethodPost, "/admin/faults/accept-errors", map[string]any{
+		"operation": operation, "group_id": groupID, "count": count, "status": status}, nil)
+}
+
+// ClearFaults removes job, HTTP and accept-then-error faults.
 func (a *Admin) ClearFaults(ctx context.Context) error {
-	if err := a.do(ctx, http.MethodDelete, "/admin/faults/jobs", nil, nil); err != nil {
-		return err
+	for _, path := range []string{"/admin/faults/jobs", "/admin/faults/http", "/admin/faults/accept-errors"} {
+		if err := a.do(ctx, http.MethodDelete, path, nil, nil); err != nil {
+			return err
+		}
 	}
-	return a.do(ctx, http.MethodDelete, "/admin/faults/http", nil, nil)
+	return nil
 }
 
 // SetServerPower sets a server's power like a person at the console would.
@@ -159,6 +187,43 @@ func (a *Admin) SetReplication(ctx context.Context, groupID, status string, prog
 func (a *Admin) SetDurations(ctx context.Context, job, sync time.Duration) error {
 	return a.do(ctx, http.MethodPut, "/admin/config", map[string]string{
 		"job_duration": job.String(), "sync_duration": sync.String()}, nil)
+}
+
+// Profiles of the emulator (docs/emulator.md, "Profiles").
+const (
+	ProfileDefault     = "default"
+	ProfilePessimistic = "pessimistic"
+)
+
+// Config is GET/PUT /admin/config: Go durations such as "2s". Empty
+// fields are left unchanged by SetConfig.
+type Config struct {
+	JobDuration    string `json:"job_duration,omitempty"`
+	SyncDuration   string `json:"sync_duration,omitempty"`
+	Profile        string `json:"profile,omitempty"`
+	AcceptLag      string `json:"accept_lag,omitempty"`
+	JobNotFoundFor string `json:"job_not_found_for,omitempty"`
+}
+
+// Config reads the emulator's durations and profile.
+func (a *Admin) Config(ctx context.Context) (Config, error) {
+	var out Config
+	err := a.do(ctx, http.MethodGet, "/admin/config", nil, &out)
+	return out, err
+}
+
+// SetConfig changes the non-empty fields for jobs created afterwards and
+// returns the configuration in effect.
+func (a *Admin) SetConfig(ctx context.Context, c Config) (Config, error) {
+	var out Config
+	err := a.do(ctx, http.MethodPut, "/admin/config", c, &out)
+	return out, err
+}
+
+// SetProfile switches the profile for jobs created afterwards.
+func (a *Admin) SetProfile(ctx context.Context, profile string) error {
+	_, err := a.SetConfig(ctx, Config{Profile: profile})
+	return err
 }
 
 // State returns the emulator's whole state as generic JSON.

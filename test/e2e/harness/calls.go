@@ -9,11 +9,14 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
 )
 
-// Accepted counts calls of an operation that SDRS accepted (2xx).
+// Accepted counts calls of an operation that SDRS accepted and carried
+// out: 2xx answers, and actions the accept-then-error fault
+// (Emulator.AcceptThenError) answered 5xx although they happened
+// (emutest.Call.CarriedOut).
 func Accepted(calls []emutest.Call, operation string) int {
 	n := 0
 	for _, c := range calls {
-		if c.Operation == operation && c.StatusCode >= 200 && c.StatusCode < 300 {
+		if c.Operation == operation && c.CarriedOut() {
 			n++
 		}
 	}

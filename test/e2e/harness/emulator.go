@@ -44,6 +44,14 @@ type EmulatorOptions struct {
 	CACert          []byte
 	// LogLevel is the emulator's --log-level; default info.
 	LogLevel string
+	// Profile is the emulator's --profile: "" or "default", or
+	// "pessimistic" (emutest.ProfilePessimistic; docs/emulator.md,
+	// Profiles).
+	Profile string
+	// AcceptLag and JobNotFoundFor are --accept-lag and
+	// --job-not-found-for (pessimistic profile only): 0 leaves the
+	// emulator's default (2s each), a negative value means none.
+	AcceptLag, JobNotFoundFor time.Duration
 	// ExtraArgs are appended last (e.g. --max-calls for benchmarks).
 	ExtraArgs []string
 }
@@ -139,6 +147,15 @@ func (e *Emulator) start() error {
 	}
 	if e.opts.StateFile != "" {
 		args = append(args, "--state-file", e.opts.StateFile)
+	}
+	if e.opts.Profile != "" {
+		args = append(args, "--profile", e.opts.Profile)
+	}
+	if d := e.opts.AcceptLag; d != 0 {
+		args = append(args, "--accept-lag", max(d, 0).String())
+	}
+	if d := e.opts.JobNotFoundFor; d != 0 {
+		args = append(args, "--job-not-found-for", max(d, 0).String())
 	}
 	scheme := "http"
 	if e.opts.TLSCert != "" {
@@ -243,3 +260,15 @@ func (e *Emulator) Starts() int {
 
 // StateFile is the state file path ("" without persistence).
 func (e *Emulator) StateFile() string { return e.Options().StateFile }
+
+// AcceptThenError makes the next count group actions of operation (the
+// SDK operation name, e.g. "StartReverseProtectionGroup", or
+// emutest.AnyAction) on groupID ("" for any group) be carried out and then
+// answered 500 instead of the job ID. Accepted and ActionCounts count
+// them (the call log marks them applied).
+func (e *Emulator) AcceptThenError(ctx context.Context, operation, groupID string, count int) error {
+	e.mu.Lock()
+	admin := e.Admin
+	e.mu.Unlock()
+	return admin.AcceptThenError(ctx, operation, groupID, count, 0)
+}

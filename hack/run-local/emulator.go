@@ -89,24 +89,29 @@ type emulatorConfig struct {
 	sdrsPort, ecsPort       int
 	projectID, region       string
 	jobDuration, syncDur    time.Duration
+	profile                 string // --profile; "" is the emulator's default
 }
 
 // startEmulator starts sdrs-emulator with fresh credentials and reads the
 // addresses it really listens on from its log, so port 0 works.
 func startEmulator(ctx context.Context, c emulatorConfig, console io.Writer) (*emulator, error) {
 	e := &emulator{projectID: c.projectID, region: c.region, accessKey: randomKey(20), secretKey: randomKey(40)}
+	args := []string{
+		"--listen", "127.0.0.1:" + strconv.Itoa(c.sdrsPort),
+		"--ecs-listen", "127.0.0.1:" + strconv.Itoa(c.ecsPort),
+		"--project-id", c.projectID,
+		"--access-key", e.accessKey,
+		"--job-duration", c.jobDuration.String(),
+		"--sync-duration", c.syncDur.String(),
+		"--state-file", c.stateFile,
+	}
+	if c.profile != "" {
+		args = append(args, "--profile", c.profile)
+	}
 	p, err := localrun.Start(localrun.Options{
 		Name: "emulator",
 		Path: c.bin,
-		Args: []string{
-			"--listen", "127.0.0.1:" + strconv.Itoa(c.sdrsPort),
-			"--ecs-listen", "127.0.0.1:" + strconv.Itoa(c.ecsPort),
-			"--project-id", c.projectID,
-			"--access-key", e.accessKey,
-			"--job-duration", c.jobDuration.String(),
-			"--sync-duration", c.syncDur.String(),
-			"--state-file", c.stateFile,
-		},
+		Args: args,
 		// The secret key goes through the environment, not the command
 		// line, so it does not show in process listings.
 		Env:     []string{"SDRS_SECRET_KEY=" + e.secretKey},

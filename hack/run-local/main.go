@@ -28,6 +28,7 @@ type options struct {
 	ecsPort      int           // emulator ECS listener (0: any free port)
 	jobDuration  time.Duration // how long each emulated SDRS/ECS job runs
 	syncDuration time.Duration // how long replication takes to become active
+	emuProfile   string        // emulator --profile (default or pessimistic)
 	groupsReady  time.Duration // how long to wait for the samples to be Ready
 	grace        time.Duration // SIGTERM-to-SIGKILL grace for each child
 	managerRBAC  string        // "generated" (config/rbac/role.yaml) or "admin"
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.ecsPort, "ecs-port", 8781, "Port of the emulator's ECS API on 127.0.0.1 (0 picks a free one).")
 	flag.DurationVar(&o.jobDuration, "job-duration", 5*time.Second, "How long each emulated SDRS and ECS job runs.")
 	flag.DurationVar(&o.syncDuration, "sync-duration", 5*time.Second, "How long emulated replication takes to become active again.")
+	flag.StringVar(&o.emuProfile, "emulator-profile", "default", "The emulator's --profile: \"default\", or \"pessimistic\" (only what the SDRS documentation promises; see docs/emulator.md).")
 	flag.DurationVar(&o.groupsReady, "groups-ready-timeout", 3*time.Minute, "How long to wait for the sample ProtectionGroups to become Ready (0: do not wait).")
 	flag.DurationVar(&o.grace, "grace", 10*time.Second, "How long each child may take to stop after SIGTERM before it is killed.")
 	flag.StringVar(&o.managerRBAC, "manager-rbac", "generated", "Permissions of the manager: \"generated\" binds config/rbac/role.yaml (what a real install grants), \"admin\" uses system:masters.")

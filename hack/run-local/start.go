@@ -108,7 +108,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	emu, err := startEmulator(ctx, emulatorConfig{
 		bin: emulatorBin, stateFile: filepath.Join(dir, emulatorStateFile), logFile: s.logPath("emulator"),
 		sdrsPort: o.sdrsPort, ecsPort: o.ecsPort, projectID: provider.projectID, region: provider.region,
-		jobDuration: o.jobDuration, syncDur: o.syncDuration,
+		jobDuration: o.jobDuration, syncDur: o.syncDuration, profile: o.emuProfile,
 	}, console)
 	if emu != nil {
 		td.pushProcess(emu.proc, log)

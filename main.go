@@ -48,6 +48,10 @@ func init() {
 	utilruntime.Must(drv1alpha1.AddToScheme(scheme))
 }
 
+// minGraceMargin is how much longer than a call's timeout the not-started
+// grace must be: the time SDRS may take to show an action it accepted.
+const minGraceMargin = 5 * time.Second
+
 func main() {
 	var (
 		metricsAddr      string
@@ -64,6 +68,8 @@ func main() {
 		watchNamespace   string
 		stalledRecheck   time.Duration
 		recordJobIDAfter time.Duration
+		sdrsTimeout      time.Duration
+		notStartedGrace  time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -81,14 +87,24 @@ func main() {
 	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a fleet failover makes about 4 per group).")
 	flag.IntVar(&kubeBurst, "kube-api-burst", 2000, "Burst of queries to the Kubernetes API.")
 	flag.DurationVar(&stalledRecheck, "stalled-recheck-interval", 2*time.Minute, "How often a Stalled ProtectionGroup is looked at again (a down site coming back, a fixed group).")
-	flag.DurationVar(&recordJobIDAfter, "record-job-id-after", controllers.DefaultRecordJobIDAfter,
-		"How long an SDRS job may run before its ID is written to status on its own; shorter jobs have it written with their result, one status write fewer per failover (0: right after the call).")
+	flag.DurationVar(&recordJobIDAfter, "record-job-id-after", 0,
+		"How long an SDRS job may run before its ID is written to status on its own; shorter jobs have it written with their result. 0 (the default) writes it right after the call; a larger value saves one status write per short job, at the price of recovering a crash inside that window from the group's status alone (docs/reliability.md).")
+	flag.DurationVar(&sdrsTimeout, "sdrs-timeout", 30*time.Second, "Timeout of each SDRS and ECS HTTP call.")
+	flag.DurationVar(&notStartedGrace, "not-started-grace", controllers.DefaultNotStartedGrace,
+		"How long an SDRS or ECS call whose answer never came (a crash, a lost answer) may stay invisible in the cloud before it counts as not taken and is sent again; must exceed --sdrs-timeout by at least "+minGraceMargin.String()+".")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	if notStartedGrace < sdrsTimeout+minGraceMargin {
+		// A call of an old leader may still be on its way until its
+		// timeout; concluding "not taken" sooner could send it twice.
+		setupLog.Error(nil, "--not-started-grace must exceed --sdrs-timeout by at least "+minGraceMargin.String(),
+			"notStartedGrace", notStartedGrace, "sdrsTimeout", sdrsTimeout)
+		os.Exit(2)
+	}
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS = float32(kubeQPS)
@@ -122,7 +138,7 @@ func main() {
 	}
 
 	recorder := metrics.NewRecorder()
-	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall))
+	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall), sdrs.WithHTTPTimeout(sdrsTimeout))
 
 	if err := (&controllers.ProviderConfigReconciler{
 		Client:    mgr.GetClient(),
@@ -139,6 +155,7 @@ func main() {
 		Metrics:          recorder,
 		StalledRecheck:   stalledRecheck,
 		RecordJobIDAfter: recordJobIDAfter,
+		NotStartedGrace:  notStartedGrace,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroup")
 		os.Exit(1)

@@ -172,6 +172,17 @@ func calls(t *testing.T, op, groupID string) int {
 	return n
 }
 
+// sent counts the calls of an operation on a group that reached SDRS,
+// whatever SDRS answered (a refusal too).
+func sent(t *testing.T, op, groupID string) int {
+	t.Helper()
+	all, err := admin.Calls(context.Background(), op, groupID)
+	if err != nil {
+		t.Fatalf("cannot read emulator calls: %v", err)
+	}
+	return len(all)
+}
+
 // callOrder returns the operations among ops that succeeded since a time,
 // in order.
 func callOrder(t *testing.T, since time.Time, ops ...string) []string {

@@ -5,22 +5,16 @@ import (
 	"time"
 )
 
-// DefaultRecordJobIDAfter is how long an SDRS job may run before its ID is
-// written to status on its own (ProtectionGroupReconciler.RecordJobIDAfter).
-const DefaultRecordJobIDAfter = 10 * time.Second
-
 // issuedJobs remembers the SDRS job ID of each action this process issued,
 // by the operation's requestID, until the status records it.
 //
-// The intent is written before the SDRS call, always. The job ID is not
-// written on its own right after the call: a job that ends within
-// RecordJobIDAfter has its ID written with its result, which saves one
-// status write per failover (a quarter of a fleet failover's writes); a
-// longer job has it written once it has run that long. Losing the memory
-// (a restart, a new leader) loses nothing that matters: an SDRS step
-// whose job ID is unknown is judged by the group's own status, which SDRS
-// moves to reversing, failing-over, ... synchronously when it accepts an
-// action, and to error-* when the job fails, so nothing is issued twice.
+// The attempt is written before the SDRS call, always, and by default the
+// job ID right after it, in the same reconcile. The memory bridges a status
+// write that failed after the call (the API server down): the job is still
+// followed by its ID. With RecordJobIDAfter above 0 (a trade some choose:
+// one status write fewer per short job) it also holds the ID until then; a
+// restart inside that window leaves the attempt to the verdict
+// (verdict.go), which waits out the grace before it concludes anything.
 type issuedJobs struct {
 	mu   sync.Mutex
 	jobs map[string]issuedJob

@@ -61,7 +61,7 @@ type outcome struct {
 	requeue     time.Duration // RequeueAfter; 0 with retErr means queue backoff
 	retErr      error         // returned to controller-runtime for rate-limited backoff
 	warning     bool          // the Event is a Warning
-	silent      bool          // leave conditions alone (conflicts)
+	conflict    bool          // a write conflicted: leave conditions alone, look again after a backoff
 }
 
 // classify maps the error a reconcile ended with to its outcome.
@@ -85,7 +85,7 @@ func classify(err error) outcome {
 	case apierrors.IsConflict(err):
 		// Someone (often our own earlier write, not yet in the cache)
 		// changed the object: look again at once, say nothing.
-		return outcome{silent: true, requeue: time.Millisecond}
+		return outcome{conflict: true}
 	case errors.As(err, &secretErr):
 		return outcome{reason: drv1alpha1.SecretNotFoundReason, message: err.Error(), stalled: true,
 			requeue: credentialsRecheck, warning: true}

@@ -24,7 +24,7 @@ func TestClassify(t *testing.T) {
 		requeue     time.Duration
 		returnsErr  bool
 		warning     bool
-		silent      bool
+		conflict    bool
 	}
 	wrap := func(err error) error { return fmt.Errorf("cannot read SDRS group g: %w", err) }
 	cases := map[string]struct {
@@ -51,9 +51,9 @@ func TestClassify(t *testing.T) {
 			want:   want{reason: drv1alpha1.ReconciliationPausedReason},
 		},
 		"Conflict": {
-			reason: "A stale copy is re-read at once without touching conditions.",
+			reason: "A stale copy is re-read after a backoff, without touching conditions.",
 			err:    apierrors.NewConflict(schema.GroupResource{Resource: "protectiongroups"}, "pg", errors.New("stale")),
-			want:   want{silent: true, requeue: time.Millisecond},
+			want:   want{conflict: true},
 		},
 		"Throttled": {
 			reason: "429 waits exactly as long as SDRS asked and is not an error.",
@@ -100,7 +100,7 @@ func TestClassify(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := classify(tc.err)
 			got := want{reason: o.reason, reconciling: o.reconciling, stalled: o.stalled, requeue: o.requeue,
-				returnsErr: o.retErr != nil, warning: o.warning, silent: o.silent}
+				returnsErr: o.retErr != nil, warning: o.warning, conflict: o.conflict}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("\nReason: %s\nclassify(%v): -want, +got:\n%s", tc.reason, tc.err, diff)
 			}

@@ -60,15 +60,21 @@ type ProtectionGroupReconciler struct {
 	StalledRecheck time.Duration
 	// RecordJobIDAfter is how long an SDRS job this process issued may
 	// run before its ID is written to status on its own; a job that ends
-	// sooner has its ID written with its result (see issuedJobs). 0 writes
-	// it right after the call. DefaultRecordJobIDAfter is the manager's.
+	// sooner has its ID written with its result (see issuedJobs). 0, the
+	// default, writes it right after the call.
 	RecordJobIDAfter time.Duration
+	// NotStartedGrace is how long an attempt whose answer never came may
+	// stay invisible in SDRS and ECS before it counts as not taken; it
+	// must exceed the cloud client's timeout. 0 means DefaultNotStartedGrace.
+	NotStartedGrace time.Duration
 
 	issuedOnce sync.Once
 	issuedMem  *issuedJobs
 	// expect holds this process's writes the cache has not shown yet; set
 	// up in SetupWithManager.
 	expect *writeExpectations
+	// conflicts spaces the looks at objects whose status writes conflict.
+	conflicts *conflictBackoff
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
@@ -147,8 +153,10 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	if o.stalled && r.StalledRecheck > 0 && o.requeue > r.StalledRecheck {
 		o.requeue = r.StalledRecheck
 	}
-	if o.silent {
-		return ctrl.Result{RequeueAfter: o.requeue}, nil
+	if o.conflict {
+		// Someone (often our own earlier write, not yet in the cache)
+		// changed the object: look again soon, say nothing.
+		return ctrl.Result{RequeueAfter: r.conflicts.next(client.ObjectKeyFromObject(s.pg))}, nil
 	}
 	pg := s.pg
 	r.applyOutcome(s, o, r.now())
@@ -173,12 +181,14 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		// The result, and its job ID, are in status now.
 		r.issued().forget(s.finished.RequestID)
 	}
+	key := client.ObjectKeyFromObject(pg)
 	if patchErr != nil {
 		if apierrors.IsConflict(patchErr) || apierrors.IsNotFound(patchErr) {
-			return ctrl.Result{RequeueAfter: time.Millisecond}, nil
+			return ctrl.Result{RequeueAfter: r.conflicts.next(key)}, nil
 		}
 		return ctrl.Result{}, kerrors.NewAggregate([]error{o.retErr, patchErr})
 	}
+	r.conflicts.reset(key)
 	if o.retErr != nil {
 		return ctrl.Result{}, o.retErr
 	}
@@ -247,11 +257,29 @@ func (r *ProtectionGroupReconciler) syncInterval(s *scope) time.Duration {
 	return defaultSyncInterval
 }
 
+// DefaultNotStartedGrace covers the SDRS client's default 30s timeout (a
+// call still on its way) and leaves SDRS 90s to show an action it took.
+const DefaultNotStartedGrace = 2 * time.Minute
+
+func (r *ProtectionGroupReconciler) grace() time.Duration {
+	if r.NotStartedGrace > 0 {
+		return r.NotStartedGrace
+	}
+	return DefaultNotStartedGrace
+}
+
 func (r *ProtectionGroupReconciler) now() time.Time {
 	if r.Clock != nil {
 		return r.Clock()
 	}
 	return time.Now()
+}
+
+func (r *ProtectionGroupReconciler) poll() *PollSchedule {
+	if r.Poll == nil {
+		r.Poll = NewPollSchedule()
+	}
+	return r.Poll
 }
 
 // issued is the memory of job IDs not yet in status.
@@ -285,6 +313,7 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("cannot index ProtectionGroups by SDRS group ID: %w", err)
 	}
 	r.expect = newWriteExpectations()
+	r.conflicts = newConflictBackoff()
 	// Jobs parked until a scout learned how long their type takes are
 	// woken through this channel (PollSchedule).
 	wake := make(chan event.GenericEvent, 1024)
@@ -303,12 +332,12 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status writes do not wake the controller: it schedules
-		// its next look itself. Spec, annotation (pause, retry) and
-		// deletion changes do.
+		// its next look itself. Spec, deletion and dr.sdrs.io/ annotation
+		// changes (pause, retry, refresh) do; other metadata does not, so
+		// a foreign writer cannot make it call SDRS.
 		For(&drv1alpha1.ProtectionGroup{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
-			predicate.AnnotationChangedPredicate{},
-			predicate.LabelChangedPredicate{},
+			ownAnnotationsChanged(),
 		))).
 		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
 		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).

@@ -17,9 +17,10 @@ import (
 )
 
 // What one planned failover costs, as docs/performance.md measures it for
-// a fleet: with serverPower Manual and the production servers stopped, two
-// status writes (the intent before the SDRS call; the result, with the job
-// ID) and two Events (the start, naming the job; the end), one reverse, and
+// a fleet: with serverPower Manual and the production servers stopped, three
+// status writes (the attempt before the SDRS call, the job ID right after
+// it, the result) and two Events (the start, naming the job; the end), the
+// servers read once to check they are off, one reverse, and
 // the group read once to decide and once when the job ended.
 func TestPlannedFailoverCost(t *testing.T) {
 	needEnv(t)
@@ -65,8 +66,8 @@ func TestPlannedFailoverCost(t *testing.T) {
 			t.Fatalf("not Ready at target within %s after %d writes; last:\n%s", converge, writes, describeStatus(last))
 		}
 	}
-	if writes-1 != 2 {
-		t.Errorf("status writes for one planned failover: %d, want 2 (intent, result)", writes-1)
+	if writes-1 != 3 {
+		t.Errorf("status writes for one planned failover: %d, want 3 (the attempt before the call, the job ID right after it, the result)", writes-1)
 	}
 	if op := last.Status.LastOperation; op == nil || op.JobID == "" || op.Result != drv1alpha1.OperationSucceeded {
 		t.Errorf("the result must carry the job ID: %+v", op)
@@ -77,8 +78,8 @@ func TestPlannedFailoverCost(t *testing.T) {
 	if n := calls(t, "ShowProtectionGroup", g.ID) - reads; n != 2 {
 		t.Errorf("group reads for one failover: %d, want 2 (decide, job ended)", n)
 	}
-	if n := calls(t, "ListProtectedInstances", g.ID) - instanceReads; n != 0 {
-		t.Errorf("instance reads for one failover: %d, want none (the failover proves what changed)", n)
+	if n := calls(t, "ListProtectedInstances", g.ID) - instanceReads; n != 1 {
+		t.Errorf("instance reads for one failover: %d, want 1 (the servers are checked off before the action; the failover proves what changed after)", n)
 	}
 
 	// Events are written asynchronously; wait for both.

@@ -22,8 +22,12 @@ func (r *ProtectionGroupReconciler) event(pg *drv1alpha1.ProtectionGroup, warnin
 func (r *ProtectionGroupReconciler) recordFinished(pg *drv1alpha1.ProtectionGroup, op *drv1alpha1.Operation) {
 	took := op.FinishedAt.Sub(op.StartedAt.Time)
 	r.metrics().OperationFinished(string(op.Type), string(op.Result), took)
-	if op.Result == drv1alpha1.OperationSucceeded {
+	switch op.Result {
+	case drv1alpha1.OperationSucceeded:
 		r.event(pg, false, drv1alpha1.OperationSucceededReason, op.Message)
+		return
+	case drv1alpha1.OperationCancelled:
+		r.event(pg, false, drv1alpha1.OperationCancelledReason, op.Message)
 		return
 	}
 	r.event(pg, true, drv1alpha1.JobFailedReason, op.Message)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,22 +17,22 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
 )
 
-// An operation moves through persisted steps:
+// An operation moves through persisted steps (operations.go says which
+// apply to which type):
 //
-//	PlannedFailover: StopServers|WaitServersStopped -> SDRSAction -> StartServers -> Done
-//	Failover:        SDRSAction -> StartServers -> Done
-//	Reprotect:       StopServers|WaitServersStopped -> SDRSAction -> Done
-//	others:          SDRSAction -> Done
+//	[StopServers | WaitServersStopped] -> SDRSAction -> [StartServers] -> Done
+//	a spec flip before SDRS acts:      -> [RestoreServers] -> Done (Cancelled)
 //
-// Server steps exist only with serverPower Managed (Stop/Start) or Manual
-// (Wait). ECS stop and start are harmless to repeat, so they need no intent
-// record; the SDRS action does: its step is written before the call and its
-// job ID right after, and an SDRS step found without a job ID is judged by
-// the group's own status before anything is re-issued.
+// Every call that changes something, SDRS or ECS, follows a
+// resourceVersion-checked write of the step's attempt (attempt,
+// attemptedAt), and its job ID is written right after it. A step whose
+// attempt has no job ID may or may not have reached the cloud; it is judged
+// by what SDRS documents (verdict.go) or, for servers, by their power, and
+// sent again only once a grace shows it was not taken.
 
 const maxHistory = 20
 
-// errOperationFailed marks an operation that ended badly in the cloud.
+// operationFailed marks an operation that ended badly in the cloud.
 type operationFailed struct {
 	code    string
 	message string
@@ -43,92 +44,66 @@ func failed(code, format string, args ...any) error {
 	return &operationFailed{code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// errPaused stops a phase that would start a new cloud action.
+// pausedError stops a phase that would start a new cloud action.
 type pausedError struct{ wouldDo string }
 
 func (e *pausedError) Error() string {
 	return fmt.Sprintf("reconciliation is paused (annotation %s=\"true\"); would %s", drv1alpha1.PausedAnnotation, e.wouldDo)
 }
 
-// startOperation records a new operation's intent in status and writes it
-// before any cloud call. The write carries the resourceVersion of the copy
-// the decision was made on: if anyone wrote the object since (another
-// leader, or our copy came from a stale cache), the API server refuses it
-// with a conflict, nothing is issued and the reconcile starts over. That is
-// the fresh read the design asks for, done by the API server in the same
-// step as the write, so it costs no extra request.
-func (r *ProtectionGroupReconciler) startOperation(ctx context.Context, s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) (*drv1alpha1.Operation, error) {
+// startOperation records a new operation in status. Nothing is written yet:
+// the first call the operation makes writes it, with the attempt, in a
+// write that fails if anyone changed the object since it was read.
+func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) *drv1alpha1.Operation {
 	op := &drv1alpha1.Operation{
 		Type:       typ,
 		RequestID:  string(uuid.NewUUID()),
-		Step:       firstStep(typ, s.pg.Spec.ServerPower),
 		From:       from,
 		To:         to,
 		Generation: s.pg.Generation,
 		StartedAt:  metav1.NewTime(r.now()),
 	}
+	op.Step = firstStep(op, s.pg.Spec.ServerPower)
 	s.pg.Status.CurrentOperation = op
-	s.freshStep = op.Step
-	if err := r.writeIntent(ctx, s, op); err != nil {
-		s.pg.Status.CurrentOperation = nil
-		return nil, err
-	}
-	ctrl.LoggerFrom(ctx).Info("operation started", "operation", op.Type, "requestID", op.RequestID, "from", from, "to", to, "step", op.Step)
-	return s.pg.Status.CurrentOperation, nil
+	return op
 }
 
-// writeIntent writes the operation at its current step with the conditions
-// the reconcile will end with while the step runs, so that issuing the
-// action leaves nothing more to write.
-func (r *ProtectionGroupReconciler) writeIntent(ctx context.Context, s *scope, op *drv1alpha1.Operation) error {
+// recordAttempt writes the step's next attempt before its call. The write
+// carries the resourceVersion of the copy the decision was made on: if
+// anyone wrote the object since (another leader, or our copy came from a
+// stale cache), the API server refuses it and nothing is sent. The
+// conditions are those the reconcile ends with while the step runs, so the
+// call leaves only its job ID to write.
+func (r *ProtectionGroupReconciler) recordAttempt(ctx context.Context, s *scope, op *drv1alpha1.Operation) error {
+	now := metav1.NewTime(r.now())
+	op.Attempt++
+	op.AttemptedAt = &now
 	r.applyOutcome(s, outcome{reason: stepReason(op), message: jobRunning(op), reconciling: true}, r.now())
 	if err := r.patchStatus(ctx, s); err != nil {
-		return fmt.Errorf("cannot record the intent to %s: %w", describe(op), err)
+		return fmt.Errorf("cannot record attempt %d to %s: %w", op.Attempt, describe(op), err)
 	}
+	ctrl.LoggerFrom(ctx).Info("attempt recorded", "step", op.Step, "attempt", op.Attempt)
 	return nil
 }
 
-// firstStep is where an operation starts. With serverPower Manual a planned
-// failover or re-protect goes to SDRS at once: SDRS itself refuses it while
-// servers that must be off still run (SDRS.1319, SDRS.1342), and only then
-// does the operator read the servers to name them (WaitServersStopped). A
-// runbook that stopped the servers first costs no server reads at all.
-func firstStep(typ drv1alpha1.OperationType, power drv1alpha1.ServerPowerPolicy) drv1alpha1.OperationStep {
-	switch typ {
-	case drv1alpha1.OperationPlannedFailover, drv1alpha1.OperationReprotect:
-		if power == drv1alpha1.ServerPowerManual {
-			return drv1alpha1.StepSDRSAction
-		}
-		return drv1alpha1.StepStopServers
-	}
-	return drv1alpha1.StepSDRSAction
-}
-
-// serversRunningCodes are the SDRS refusals that mean "servers that must be
-// stopped for this action still run".
-var serversRunningCodes = map[string]bool{
-	"SDRS.1316": true, // server not stopped
-	"SDRS.1319": true, // production-site server not stopped (reverse)
-	"SDRS.1342": true, // DR-site server not stopped (re-protect)
-	"SDRS.1352": true, // production-site server not stopped
-}
-
-func stepAfterAction(op *drv1alpha1.Operation, power drv1alpha1.ServerPowerPolicy) drv1alpha1.OperationStep {
-	if power == drv1alpha1.ServerPowerManaged &&
-		(op.Type == drv1alpha1.OperationPlannedFailover || op.Type == drv1alpha1.OperationFailover) {
-		return drv1alpha1.StepStartServers
-	}
-	return drv1alpha1.StepDone
-}
-
 // advance drives the current operation as far as it can go in this
-// reconcile: it returns nil when the operation finished well, a waitError
-// while a job runs, or a stallError when it failed.
+// reconcile: it returns nil when the operation finished, a waitError while
+// something runs, or a stallError when it failed.
 func (r *ProtectionGroupReconciler) advance(ctx context.Context, s *scope) error {
 	op := s.pg.Status.CurrentOperation
 	log := ctrl.LoggerFrom(ctx).WithValues("operation", op.Type, "requestID", op.RequestID)
 	ctx = ctrl.LoggerInto(ctx, log)
 	for op.Step != drv1alpha1.StepDone {
+		if why, ok := r.cancelReason(s, op); ok {
+			log.Info("operation cancelled before SDRS acted", "why", why)
+			op.Result, op.Message = drv1alpha1.OperationCancelled, why
+			if len(op.StoppedServers) == 0 || s.pg.Spec.ServerPower != drv1alpha1.ServerPowerManaged {
+				break
+			}
+			// A stop job still running is awaited before the start.
+			op.Step = drv1alpha1.StepRestoreServers
+			op.Servers, op.Attempt, op.AttemptedAt = nil, 0, nil
+		}
 		before := op.Step
 		next, err := r.runStep(ctx, s, op)
 		var of *operationFailed
@@ -142,21 +117,54 @@ func (r *ProtectionGroupReconciler) advance(ctx context.Context, s *scope) error
 			return err
 		}
 		op.Step = next
-		op.ServerJobID, op.Servers = "", nil
-		s.freshStep = next
+		resetStep(op)
 		log.V(1).Info("operation step done", "step", before, "next", next)
+	}
+	if op.Result == drv1alpha1.OperationCancelled {
+		r.finishOperation(s, drv1alpha1.OperationCancelled, "", fmt.Sprintf("%s: cancelled, %s", describe(op), op.Message))
+		log.Info("operation cancelled")
+		return nil
 	}
 	r.finishOperation(s, drv1alpha1.OperationSucceeded, "", describe(op)+": done")
 	log.Info("operation succeeded")
 	return nil
 }
 
+// resetStep clears what belongs to the step just left.
+func resetStep(op *drv1alpha1.Operation) {
+	op.ServerJobID, op.Servers, op.Attempt, op.AttemptedAt, op.GroupStatusBefore, op.RefusedCode = "", nil, 0, nil, "", ""
+}
+
+// cancelReason says why an operation that moves the active site is to be
+// cancelled: the spec asks for another site and SDRS was not asked yet.
+// After the SDRS action was sent the operation finishes and is recorded,
+// and the next one brings the group to the new site.
+func (r *ProtectionGroupReconciler) cancelReason(s *scope, op *drv1alpha1.Operation) (string, bool) {
+	desired := drv1alpha1.Site(s.pg.Spec.DesiredActiveSite)
+	if !specOf(op).movesSite || desired == op.To || op.Result == drv1alpha1.OperationCancelled {
+		return "", false
+	}
+	switch {
+	case op.Step == drv1alpha1.StepStopServers, op.Step == drv1alpha1.StepWaitServersStopped,
+		op.Step == drv1alpha1.StepSDRSAction && op.Attempt == 0 && op.JobID == "":
+	default:
+		return "", false
+	}
+	why := fmt.Sprintf("spec.desiredActiveSite changed to %s before SDRS was asked to act", desired)
+	if s.pg.Spec.ServerPower != drv1alpha1.ServerPowerManaged {
+		return why, true
+	}
+	if len(op.StoppedServers) > 0 {
+		why += fmt.Sprintf("; starting again the servers it stopped: %s", strings.Join(op.StoppedServers, ", "))
+	}
+	return why, true
+}
+
 func (r *ProtectionGroupReconciler) runStep(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
+	if p, ok := powerSteps[op.Step]; ok {
+		return r.stepPower(ctx, s, op, p)
+	}
 	switch op.Step {
-	case drv1alpha1.StepStopServers:
-		return r.stepPower(ctx, s, op, false)
-	case drv1alpha1.StepStartServers:
-		return r.stepPower(ctx, s, op, true)
 	case drv1alpha1.StepWaitServersStopped:
 		return r.stepWaitServersStopped(ctx, s, op)
 	case drv1alpha1.StepSDRSAction:
@@ -173,10 +181,10 @@ func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.
 	op.Result = result
 	op.ErrorCode = code
 	op.Message = message
-	if result == drv1alpha1.OperationSucceeded {
+	if result != drv1alpha1.OperationFailed {
 		op.Step = drv1alpha1.StepDone
 	}
-	op.ServerJobID, op.Servers = "", nil
+	op.ServerJobID, op.Servers, op.Attempt, op.AttemptedAt, op.GroupStatusBefore, op.RefusedCode = "", nil, 0, nil, "", ""
 	s.pg.Status.CurrentOperation = nil
 	s.pg.Status.LastOperation = op
 	s.pg.Status.History = append([]drv1alpha1.Operation{*op}, s.pg.Status.History...)
@@ -188,9 +196,10 @@ func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.
 
 // --- the SDRS action step -------------------------------------------------
 
+// stepSDRSAction follows the action's job when its ID is known, judges an
+// attempt whose answer never came, and sends the action when it was not
+// sent or provably not taken.
 func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
-	log := ctrl.LoggerFrom(ctx)
-	key, typ := client.ObjectKeyFromObject(s.pg), jobType(op)
 	var unrecorded *issuedJob // the job this process issued, not yet in status
 	if op.JobID == "" {
 		if j, ok := r.issued().recall(op.RequestID); ok {
@@ -198,112 +207,214 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 		}
 	}
 	if op.JobID != "" {
-		if poll, wait := r.poll().Before(key, op.JobID, typ, r.now()); !poll {
-			// Too early to find the job ended: no call, no write.
-			return "", r.jobWait(op, unrecorded, wait)
-		}
-		job, err := s.client.GetJob(ctx, op.JobID)
-		switch {
-		case sdrs.IsNotFound(err):
-			log.Info("SDRS no longer knows the job; judging by the group's status", "jobID", op.JobID)
-			r.poll().Ended(op.JobID, typ, 0)
-			r.issued().forget(op.RequestID)
-			op.JobID = ""
-		case err != nil:
-			// The error is written to status anyway, and the job ID with it.
-			return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
-		case !job.Status.Done():
-			return "", r.jobWait(op, unrecorded, r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()))
-		case job.Status == sdrs.JobFail:
-			r.poll().Ended(op.JobID, typ, jobTook(job))
-			// The group was not read while the job ran; show the state
-			// the failure left it in.
-			if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
-				return "", err
-			}
-			return "", failed(job.ErrorCode, "%s failed: SDRS job %s ended FAIL with %s: %s",
-				describe(op), op.JobID, orUnknown(job.ErrorCode), orUnknown(job.FailReason))
-		default:
-			r.poll().Ended(op.JobID, typ, jobTook(job))
-			log.Info("SDRS job succeeded", "jobID", op.JobID)
-			if op.Type == drv1alpha1.OperationCreate {
-				if err := r.recordCreatedGroup(ctx, s, job); err != nil {
-					return "", err
-				}
-			}
-			if err := r.refreshGroup(ctx, s); err != nil {
-				return "", err
-			}
-			return stepAfterAction(op, s.pg.Spec.ServerPower), nil
+		return r.followJob(ctx, s, op, unrecorded)
+	}
+	if op.Attempt > 0 {
+		next, done, err := r.judgeUnanswered(ctx, s, op, false)
+		if done || err != nil {
+			return next, err
 		}
 	}
+	return r.sendAction(ctx, s, op)
+}
 
-	// No job ID. Either the intent was just written in this reconcile, or
-	// an earlier one wrote it and may or may not have reached SDRS.
-	if s.freshStep != drv1alpha1.StepSDRSAction {
-		verdict, err := r.judgeByGroup(ctx, s, op)
-		if err != nil {
+// followJob polls the SDRS job of the action.
+func (r *ProtectionGroupReconciler) followJob(ctx context.Context, s *scope, op *drv1alpha1.Operation, unrecorded *issuedJob) (drv1alpha1.OperationStep, error) {
+	log := ctrl.LoggerFrom(ctx).WithValues("jobID", op.JobID)
+	key, typ := client.ObjectKeyFromObject(s.pg), jobType(op)
+	if poll, wait := r.poll().Before(key, op.JobID, typ, r.now()); !poll {
+		// Too early to find the job ended: no call, no write.
+		return "", r.jobWait(op, unrecorded, wait)
+	}
+	job, err := s.client.GetJob(ctx, op.JobID)
+	switch {
+	case sdrs.IsNotFound(err):
+		if age := r.now().Sub(attemptedAt(op)); age < r.grace() {
+			// SDRS may not show a new job at once.
+			log.V(1).Info("SDRS does not show the job yet")
+			return "", waiting(stepReason(op), min(r.grace()-age, r.poll().Next(typ, age)),
+				"%s: SDRS accepted job %s and does not show it yet", describe(op), op.JobID)
+		}
+		log.Info("SDRS does not know the job; judging by the group and the task center")
+		r.poll().Ended(op.JobID, typ, 0)
+		next, done, err := r.judgeUnanswered(ctx, s, op, true)
+		if !done && err == nil {
+			// An accepted job never reads as not started.
+			err = stalled(drv1alpha1.OutcomeUnknownReason, "%s: SDRS job %s is unknown to SDRS; not acting", describe(op), op.JobID)
+		}
+		return next, err
+	case err != nil:
+		return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
+	case !job.Status.Done():
+		return "", r.jobWait(op, unrecorded, r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()))
+	case job.Status == sdrs.JobFail:
+		r.poll().Ended(op.JobID, typ, jobTook(job))
+		// The group was not read while the job ran; show the state
+		// the failure left it in.
+		if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
 			return "", err
 		}
-		switch verdict {
-		case verdictRunning:
-			// Our own action, so poll as for its job: what was learned
-			// about this job type says when the group should be done.
-			return "", waiting(stepReason(op), r.poll().Next(jobType(op), r.now().Sub(op.StartedAt.Time)),
-				"%s: the SDRS job ID was not recorded; following the group's status %s until it ends", describe(op), groupStatus(s))
-		case verdictSucceeded:
-			log.Info("SDRS action finished while its job ID was unknown; the group shows it succeeded")
-			return stepAfterAction(op, s.pg.Spec.ServerPower), nil
-		case verdictFailed:
-			return "", failed("", "%s failed: the group ended in status %s (its job ID was not recorded)", describe(op), groupStatus(s))
-		}
-		// verdictNotStarted: SDRS never took the action; issue it now.
+		return "", jobFailed(op, job)
 	}
+	r.poll().Ended(op.JobID, typ, jobTook(job))
+	log.Info("SDRS job succeeded")
+	if op.Type == drv1alpha1.OperationCreate {
+		if err := r.recordCreatedGroup(ctx, s, job); err != nil {
+			return "", err
+		}
+	}
+	if err := r.refreshGroup(ctx, s); err != nil {
+		return "", err
+	}
+	return stepAfterAction(op, s.pg.Spec.ServerPower), nil
+}
+
+// jobFailed is the failure of an SDRS job, with SDRS's code and reason.
+func jobFailed(op *drv1alpha1.Operation, job *sdrs.Job) error {
+	op.JobID = job.ID
+	return failed(job.ErrorCode, "%s failed: SDRS job %s ended FAIL with %s: %s",
+		describe(op), job.ID, orNoDetail(job.ErrorCode), orNoDetail(job.FailReason))
+}
+
+// judgeUnanswered decides what became of an attempt whose job is not known:
+// done reports the step decided (next step, or an error to return); not
+// done means the action was not taken and may be sent.
+func (r *ProtectionGroupReconciler) judgeUnanswered(ctx context.Context, s *scope, op *drv1alpha1.Operation, accepted bool) (drv1alpha1.OperationStep, bool, error) {
+	if op.Type == drv1alpha1.OperationCreate {
+		return r.judgeCreate(ctx, s, op)
+	}
+	facts := attemptFacts{op: op, accepted: accepted, recorded: recordedJobs(s.pg), now: r.now(), grace: r.grace()}
+	if s.group == nil {
+		if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
+			return "", true, err
+		}
+	}
+	facts.group = s.group
+	failures, err := s.client.ListFailedJobs(ctx, s.pg.GroupID())
+	if err != nil {
+		return "", true, fmt.Errorf("cannot read the SDRS task center for group %s: %w", s.pg.GroupID(), err)
+	}
+	facts.failures = failures
+	v := judgeAttempt(facts)
+	ctrl.LoggerFrom(ctx).Info("judged an attempt without a job", "attempt", op.Attempt, "verdict", v.kind.String(), "why", v.why)
+	switch v.kind {
+	case outcomeRunning:
+		return "", true, waiting(stepReason(op), r.poll().Next(jobType(op), r.now().Sub(attemptedAt(op))),
+			"%s: the SDRS job ID is not known; following the group, which %s", describe(op), strings.TrimPrefix(v.why, "the group "))
+	case outcomeSucceeded:
+		return stepAfterAction(op, s.pg.Spec.ServerPower), true, nil
+	case outcomeFailed:
+		if v.failure != nil {
+			return "", true, jobFailed(op, v.failure)
+		}
+		return "", true, failed("", "%s failed: %s (the SDRS job is not known and the task center lists no failure)", describe(op), v.why)
+	case outcomePending:
+		return "", true, waiting(stepReason(op), min(v.wait, syncPoll),
+			"%s: waiting up to %s for SDRS to show whether it took attempt %d: %s", describe(op), v.wait.Round(time.Second), op.Attempt, v.why)
+	case outcomeUnknown:
+		if s.group != nil && isTransitional(s.group.Status) {
+			return "", true, waiting(drv1alpha1.GroupBusyReason, busyPoll, "%s: %s; waiting for it to end", describe(op), v.why)
+		}
+		return "", true, stalled(drv1alpha1.OutcomeUnknownReason,
+			"%s: cannot tell whether SDRS took attempt %d: %s; not acting until SDRS shows it (check the SDRS task center and the group)", describe(op), op.Attempt, v.why)
+	}
+	if op.RefusedCode != "" && !r.takeRetry(s) {
+		return "", true, stalled(drv1alpha1.PreconditionNotMetReason,
+			"%s: SDRS refused attempt %d (%s) and the group shows nothing of an earlier one; if the SDRS task center confirms nothing runs, set annotation %s to a new value to send it again",
+			describe(op), op.Attempt, op.RefusedCode, drv1alpha1.RetryAnnotation)
+	}
+	return "", false, nil
+}
+
+// takeRetry consumes a retry annotation a person set since the last one.
+func (r *ProtectionGroupReconciler) takeRetry(s *scope) bool {
+	retry := s.pg.GetAnnotations()[drv1alpha1.RetryAnnotation]
+	if retry == "" || retry == s.pg.Status.LastHandledRetry {
+		return false
+	}
+	s.pg.Status.LastHandledRetry = retry
+	return true
+}
+
+// sendAction records the next attempt and sends the SDRS action.
+func (r *ProtectionGroupReconciler) sendAction(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
 	if s.pg.IsPaused() {
 		return "", &pausedError{wouldDo: describe(op)}
 	}
-	// The intent, when the step just changed (a no-op when startOperation
-	// wrote it in this reconcile).
-	if err := r.writeIntent(ctx, s, op); err != nil {
+	if s.group == nil && op.Type != drv1alpha1.OperationCreate {
+		if err := r.refreshGroup(ctx, s); err != nil {
+			return "", err
+		}
+	}
+	if s.group != nil {
+		op.GroupStatusBefore = s.group.Status
+	}
+	op.RefusedCode = ""
+	if err := r.recordAttempt(ctx, s, op); err != nil {
 		return "", err
 	}
-	jobID, err := r.issue(ctx, s, op)
+	log := ctrl.LoggerFrom(ctx).WithValues("attempt", op.Attempt)
+	jobID, err := specOf(op).issue(ctx, s.client, s.pg, op)
 	if err != nil {
-		if code, ok := sdrs.IsPrecondition(err); ok && serversRunningCodes[code] &&
-			s.pg.Spec.ServerPower == drv1alpha1.ServerPowerManual && !s.refusedForServers &&
-			(op.Type == drv1alpha1.OperationPlannedFailover || op.Type == drv1alpha1.OperationReprotect) {
-			// Servers still run: find and name them, and try again
-			// once a person stopped them. A second refusal in this
-			// reconcile (ECS says stopped, SDRS says running) stalls
-			// below with SDRS's own words.
-			s.refusedForServers = true
-			ctrl.LoggerFrom(ctx).Info("SDRS refused the action while servers run; waiting for them to be stopped", "code", code)
-			return drv1alpha1.StepWaitServersStopped, nil
-		}
-		if code, ok := sdrs.IsPrecondition(err); ok {
-			// SDRS refused: nothing happened in the cloud. Drop the
-			// intent and explain; the next look decides afresh.
-			s.pg.Status.CurrentOperation = nil
-			return "", stalled(drv1alpha1.PreconditionNotMetReason, "SDRS refused to %s (%s): %v", describe(op), code, err)
-		}
-		// Unknown whether SDRS took it: keep the intent; the next
-		// reconcile judges by the group's status.
-		return "", fmt.Errorf("cannot %s: %w", describe(op), err)
+		return r.actionRefused(ctx, s, op, err)
 	}
 	now := r.now()
 	log.Info("SDRS action accepted", "jobID", jobID)
 	s.issuedJobID = jobID // named by the Event at once
-	// Kept in memory even when it is written at once: should that write
-	// fail, the job is still followed by its ID.
+	// Kept in memory too: should the status write fail, the job is still
+	// followed by its ID.
 	r.issued().remember(op.RequestID, jobID, now)
 	op.JobID = jobID
-	return "", r.jobWait(op, &issuedJob{id: jobID, at: now}, r.poll().Issued(key, jobID, typ, now))
+	return "", r.jobWait(op, &issuedJob{id: jobID, at: now}, r.poll().Issued(client.ObjectKeyFromObject(s.pg), jobID, jobType(op), now))
+}
+
+// serversRunningCodes are the SDRS refusals that mean "servers that must be
+// stopped for this action still run".
+var serversRunningCodes = map[string]bool{
+	"SDRS.1316": true, // server not stopped
+	"SDRS.1319": true, // production-site server not stopped (reverse)
+	"SDRS.1342": true, // DR-site server not stopped (re-protect)
+	"SDRS.1352": true, // production-site server not stopped
+}
+
+// actionRefused handles an action call that failed. A refusal of the first
+// attempt means nothing happened in SDRS; a refusal of a later one may
+// mean an earlier attempt was taken, so the operation is kept and nothing
+// more is sent. Any other error leaves the outcome unknown: the attempt is
+// judged on the next look.
+func (r *ProtectionGroupReconciler) actionRefused(ctx context.Context, s *scope, op *drv1alpha1.Operation, err error) (drv1alpha1.OperationStep, error) {
+	code, refused := sdrs.IsPrecondition(err)
+	if !refused {
+		return "", fmt.Errorf("cannot %s (attempt %d): %w", describe(op), op.Attempt, err)
+	}
+	log := ctrl.LoggerFrom(ctx).WithValues("code", code, "attempt", op.Attempt)
+	if op.Attempt > 1 {
+		log.Info("SDRS refused a repeated attempt; an earlier one may have been taken")
+		op.RefusedCode = code
+		return "", stalled(drv1alpha1.PreconditionNotMetReason,
+			"SDRS refused attempt %d to %s (%s): %v; an earlier attempt may have been taken and its answer lost, so nothing more is sent: the operator follows the group, and if the SDRS task center confirms nothing runs, set annotation %s to a new value to send it again",
+			op.Attempt, describe(op), code, err, drv1alpha1.RetryAnnotation)
+	}
+	if serversRunningCodes[code] && specOf(op).stopBefore != nil && !s.refusedForServers {
+		// A server was started again after the check: check again.
+		s.refusedForServers = true
+		log.Info("SDRS refused the action while servers run; checking them again")
+		return firstStep(op, s.pg.Spec.ServerPower), nil
+	}
+	// Nothing happened in SDRS. Drop the intent and explain; the next
+	// look decides afresh.
+	log.Info("SDRS refused the action")
+	msg := fmt.Sprintf("SDRS refused to %s (%s): %v", describe(op), code, err)
+	if len(op.StoppedServers) > 0 {
+		msg += fmt.Sprintf("; the servers it stopped stay stopped: %s", strings.Join(op.StoppedServers, ", "))
+	}
+	s.pg.Status.CurrentOperation = nil
+	return "", stalled(drv1alpha1.PreconditionNotMetReason, "%s", msg)
 }
 
 // jobWait is the outcome while an SDRS job runs. A job this process issued
 // whose ID is not in status yet stays out of status until it has run for
-// RecordJobIDAfter (the reconcile then wakes to write it) or ends: the
-// status, and the object, stay as the intent left them.
+// RecordJobIDAfter (0 by default: it is written at once) or ends.
 func (r *ProtectionGroupReconciler) jobWait(op *drv1alpha1.Operation, unrecorded *issuedJob, wait time.Duration) error {
 	if unrecorded != nil {
 		if age := r.now().Sub(unrecorded.at); age < r.RecordJobIDAfter {
@@ -315,9 +426,8 @@ func (r *ProtectionGroupReconciler) jobWait(op *drv1alpha1.Operation, unrecorded
 }
 
 // jobRunning is the message while an SDRS action is under way. It is the
-// same from the intent to the job's end, or from when the job ID is
-// recorded, so looks that find the job still running leave the status, and
-// the object, unchanged.
+// same from the attempt to the job's end, so looks that find the job still
+// running leave the status, and the object, unchanged.
 func jobRunning(op *drv1alpha1.Operation) string {
 	if op.JobID == "" {
 		return describe(op) + ": in progress"
@@ -325,111 +435,52 @@ func jobRunning(op *drv1alpha1.Operation) string {
 	return fmt.Sprintf("%s: SDRS job %s is running", describe(op), op.JobID)
 }
 
-// issue calls the SDRS action of an operation.
-func (r *ProtectionGroupReconciler) issue(ctx context.Context, s *scope, op *drv1alpha1.Operation) (string, error) {
-	id := s.pg.GroupID()
-	switch op.Type {
-	case drv1alpha1.OperationCreate:
-		fp := s.pg.Spec.ForProvider
-		return s.client.CreateProtectionGroup(ctx, sdrs.CreateGroupInput{
-			Name: fp.Name, Description: fp.Description,
-			SourceAvailabilityZone: fp.SourceAvailabilityZone, TargetAvailabilityZone: fp.TargetAvailabilityZone,
-			DomainID: fp.DomainID, SourceVpcID: fp.SourceVpcID,
-		})
-	case drv1alpha1.OperationEnableProtection, drv1alpha1.OperationReprotect:
-		return s.client.StartProtection(ctx, id)
-	case drv1alpha1.OperationDisableProtection:
-		return s.client.StopProtection(ctx, id)
-	case drv1alpha1.OperationPlannedFailover:
-		return s.client.StartPlannedFailover(ctx, id, sdrs.Site(op.To))
-	case drv1alpha1.OperationFailover:
-		return s.client.StartFailover(ctx, id)
-	case drv1alpha1.OperationDelete:
-		return s.client.DeleteProtectionGroup(ctx, id)
-	}
-	return "", fmt.Errorf("unknown operation type %q", op.Type)
-}
-
-type verdict int
-
-const (
-	verdictNotStarted verdict = iota
-	verdictRunning
-	verdictSucceeded
-	verdictFailed
-)
-
-// judgeByGroup decides from the group's own status whether an action whose
-// job ID was not recorded was taken, is running, or ended.
-func (r *ProtectionGroupReconciler) judgeByGroup(ctx context.Context, s *scope, op *drv1alpha1.Operation) (verdict, error) {
-	if op.Type == drv1alpha1.OperationCreate {
-		return r.judgeCreate(ctx, s)
-	}
-	if err := r.refreshGroup(ctx, s); err != nil {
-		if op.Type == drv1alpha1.OperationDelete && sdrs.IsNotFound(err) {
-			return verdictSucceeded, nil
-		}
-		return verdictNotStarted, err
-	}
-	g := s.group
-	if isTransitional(g.Status) {
-		return verdictRunning, nil
-	}
-	at := drv1alpha1.Site(g.PriorityStation)
-	switch op.Type {
-	case drv1alpha1.OperationPlannedFailover:
-		return judge(g.Status == sdrs.StatusProtected && at == op.To, g.Status == sdrs.StatusErrorReversing), nil
-	case drv1alpha1.OperationFailover:
-		return judge((g.Status == sdrs.StatusFailedOver || g.Status == sdrs.StatusProtected) && at == op.To,
-			g.Status == sdrs.StatusErrorFailingOver), nil
-	case drv1alpha1.OperationEnableProtection:
-		return judge(g.Status == sdrs.StatusProtected, g.Status == sdrs.StatusErrorStarting), nil
-	case drv1alpha1.OperationReprotect:
-		return judge(g.Status == sdrs.StatusProtected, g.Status == sdrs.StatusErrorReprotecting), nil
-	case drv1alpha1.OperationDisableProtection:
-		return judge(g.Status == sdrs.StatusAvailable, g.Status == sdrs.StatusErrorStopping), nil
-	case drv1alpha1.OperationDelete:
-		return judge(false, g.Status == sdrs.StatusErrorDeleting), nil
-	}
-	return verdictNotStarted, nil
-}
-
-func judge(succeeded, failed bool) verdict {
-	switch {
-	case succeeded:
-		return verdictSucceeded
-	case failed:
-		return verdictFailed
-	}
-	return verdictNotStarted
-}
-
 // judgeCreate looks the group up by name: creation is the one action SDRS
-// would happily repeat, so it is never re-issued while a group of that
-// name exists.
-func (r *ProtectionGroupReconciler) judgeCreate(ctx context.Context, s *scope) (verdict, error) {
-	groups, err := s.client.FindProtectionGroupsByName(ctx, s.pg.Spec.ForProvider.Name)
+// would happily repeat, so it is never sent again while a group of that
+// name exists, nor before the grace has passed.
+func (r *ProtectionGroupReconciler) judgeCreate(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, bool, error) {
+	g, err := r.findCreated(ctx, s)
 	if err != nil {
-		return verdictNotStarted, fmt.Errorf("cannot look up SDRS groups named %q: %w", s.pg.Spec.ForProvider.Name, err)
+		return "", true, err
+	}
+	if g == nil {
+		age := r.now().Sub(attemptedAt(op))
+		if age < r.grace() {
+			return "", true, waiting(drv1alpha1.CreatingReason, min(r.grace()-age, syncPoll),
+				"%s: no SDRS group named %q yet; waiting up to %s for SDRS to show it", describe(op), s.pg.Spec.ForProvider.Name, (r.grace() - age).Round(time.Second))
+		}
+		return "", false, nil
+	}
+	switch g.Status {
+	case sdrs.StatusCreating:
+		return "", true, waiting(drv1alpha1.CreatingReason, r.poll().Next(jobType(op), r.now().Sub(attemptedAt(op))),
+			"%s: the SDRS job ID is not known; following group %s, which is creating", describe(op), g.ID)
+	case sdrs.StatusError:
+		return "", true, failed("", "%s failed: SDRS group %s ended in status error", describe(op), g.ID)
+	}
+	return stepAfterAction(op, s.pg.Spec.ServerPower), true, nil
+}
+
+// findCreated returns the group named as forProvider says, and records its
+// ID; nil when there is none.
+func (r *ProtectionGroupReconciler) findCreated(ctx context.Context, s *scope) (*sdrs.ProtectionGroup, error) {
+	name := s.pg.Spec.ForProvider.Name
+	groups, err := s.client.FindProtectionGroupsByName(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look up SDRS groups named %q: %w", name, err)
 	}
 	switch len(groups) {
 	case 0:
-		return verdictNotStarted, nil
+		return nil, nil
 	case 1:
 		g := groups[0]
 		setGroupID(s.pg, g.ID)
 		s.group = &g
-		switch g.Status {
-		case sdrs.StatusCreating:
-			return verdictRunning, nil
-		case sdrs.StatusError:
-			return verdictFailed, nil
-		}
-		return verdictSucceeded, nil
+		return &g, nil
 	}
-	return verdictNotStarted, stalled(drv1alpha1.GroupConflictReason,
+	return nil, stalled(drv1alpha1.GroupConflictReason,
 		"%d SDRS groups are named %q and the create job ID was not recorded; adopt the right one with spec.protectionGroupID",
-		len(groups), s.pg.Spec.ForProvider.Name)
+		len(groups), name)
 }
 
 func (r *ProtectionGroupReconciler) recordCreatedGroup(ctx context.Context, s *scope, job *sdrs.Job) error {
@@ -437,11 +488,11 @@ func (r *ProtectionGroupReconciler) recordCreatedGroup(ctx context.Context, s *s
 		setGroupID(s.pg, job.GroupID)
 		return nil
 	}
-	v, err := r.judgeCreate(ctx, s)
+	g, err := r.findCreated(ctx, s)
 	if err != nil {
 		return err
 	}
-	if v != verdictSucceeded {
+	if g == nil {
 		return failed("", "the create job succeeded but no SDRS group named %q was found", s.pg.Spec.ForProvider.Name)
 	}
 	return nil
@@ -449,67 +500,119 @@ func (r *ProtectionGroupReconciler) recordCreatedGroup(ctx context.Context, s *s
 
 // --- server steps ---------------------------------------------------------
 
-// stepPower stops the production servers before a planned failover or
-// re-protect, or starts the servers at the new production site after one.
-func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op *drv1alpha1.Operation, start bool) (drv1alpha1.OperationStep, error) {
-	verb, doing, want, reason, site := "stop", "stopping", sdrs.PowerShutoff, drv1alpha1.StoppingServersReason, serversToStop(op)
-	if start {
-		verb, doing, want, reason, site = "start", "starting", sdrs.PowerActive, drv1alpha1.StartingServersReason, op.To
-	}
+// powerStep describes a step that stops or starts servers through ECS.
+type powerStep struct {
+	verb, doing string
+	// jobKey names the step's ECS jobs in the poll schedule.
+	jobKey string
+	// failureEnds: a failed ECS job fails the operation. Restoring servers
+	// after a cancel also follows the stop job it interrupted, whose
+	// failure does not matter: the servers' power decides.
+	failureEnds bool
+	want        string // the power state the step waits for
+	site        func(op *drv1alpha1.Operation) drv1alpha1.Site
+	// only limits the step to these servers (nil: every server at the site).
+	only func(op *drv1alpha1.Operation) []string
+	next drv1alpha1.OperationStep
+}
+
+var powerSteps = map[drv1alpha1.OperationStep]powerStep{
+	drv1alpha1.StepStopServers: {verb: "stop", doing: "stopping", jobKey: "ecs-stop", failureEnds: true, want: sdrs.PowerShutoff,
+		site: serversToStop, next: drv1alpha1.StepSDRSAction},
+	drv1alpha1.StepStartServers: {verb: "start", doing: "starting", jobKey: "ecs-start", failureEnds: true, want: sdrs.PowerActive,
+		site: func(op *drv1alpha1.Operation) drv1alpha1.Site { return op.To }, next: drv1alpha1.StepDone},
+	drv1alpha1.StepRestoreServers: {verb: "start", doing: "starting again", jobKey: "ecs-start", want: sdrs.PowerActive,
+		site: func(op *drv1alpha1.Operation) drv1alpha1.Site { return op.From },
+		only: func(op *drv1alpha1.Operation) []string { return op.StoppedServers }, next: drv1alpha1.StepDone},
+}
+
+// stepPower brings the servers of a step to its power state: it follows the
+// step's ECS job, and sends a new one only for servers still not there
+// once any earlier attempt had its grace to show.
+func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op *drv1alpha1.Operation, p powerStep) (drv1alpha1.OperationStep, error) {
+	reason := stepReason(op)
 	if op.ServerJobID != "" {
-		job, err := s.client.GetServerJob(ctx, op.ServerJobID)
-		switch {
-		case sdrs.IsNotFound(err):
-			op.ServerJobID = "" // harmless: the servers' own state decides below
-		case err != nil:
-			return "", fmt.Errorf("cannot read ECS job %s: %w", op.ServerJobID, err)
-		case !job.Status.Done():
-			return "", waiting(reason, r.poll().Next("ecs-"+verb, r.now().Sub(jobStart(job, op))),
-				"%s: %s servers %s (ECS job %s)", describe(op), doing, strings.Join(op.Servers, ", "), op.ServerJobID)
-		case job.Status == sdrs.JobFail:
-			return "", failed(job.ErrorCode, "%s failed: ECS could not %s servers %s (job %s: %s %s)",
-				describe(op), verb, strings.Join(op.Servers, ", "), op.ServerJobID, orUnknown(job.ErrorCode), job.FailReason)
-		default:
-			r.learn("ecs-"+verb, job)
+		if err := r.followServerJob(ctx, s, op, p); err != nil {
+			return "", err
 		}
 	}
-	pending, err := r.serversNotIn(ctx, s, site, want)
+	pending, err := r.serversNotIn(ctx, s, p.site(op), p.want)
 	if err != nil {
 		return "", err
 	}
+	if p.only != nil {
+		only := p.only(op)
+		pending = slices.DeleteFunc(pending, func(id string) bool { return !slices.Contains(only, id) })
+	}
 	if len(pending) == 0 {
-		return r.afterPowerStep(op), nil
+		return p.next, nil
+	}
+	if op.Attempt > 0 {
+		if age := r.now().Sub(attemptedAt(op)); age < r.grace() {
+			// ECS may not show servers of an accepted call as changing yet.
+			return "", waiting(reason, min(r.grace()-age, r.poll().Next(p.jobKey, age)),
+				"%s: %s servers %s (waiting for ECS to show attempt %d)", describe(op), p.doing, strings.Join(pending, ", "), op.Attempt)
+		}
 	}
 	if s.pg.IsPaused() {
-		return "", &pausedError{wouldDo: fmt.Sprintf("%s servers %s", verb, strings.Join(pending, ", "))}
+		return "", &pausedError{wouldDo: fmt.Sprintf("%s servers %s", p.verb, strings.Join(pending, ", "))}
+	}
+	op.Servers, op.ServerJobID = pending, ""
+	if p.want == sdrs.PowerShutoff {
+		for _, id := range pending {
+			if !slices.Contains(op.StoppedServers, id) {
+				op.StoppedServers = append(op.StoppedServers, id)
+			}
+		}
+	}
+	if err := r.recordAttempt(ctx, s, op); err != nil {
+		return "", err
 	}
 	var jobID string
-	if start {
+	if p.want == sdrs.PowerActive {
 		jobID, err = s.client.StartServers(ctx, pending)
 	} else {
 		jobID, err = s.client.StopServers(ctx, pending)
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot %s servers %s: %w", verb, strings.Join(pending, ", "), err)
+		return "", fmt.Errorf("cannot %s servers %s (attempt %d): %w", p.verb, strings.Join(pending, ", "), op.Attempt, err)
 	}
-	op.ServerJobID, op.Servers = jobID, pending
-	ctrl.LoggerFrom(ctx).Info("ECS job started", "jobID", jobID, "verb", verb, "servers", pending)
+	op.ServerJobID = jobID
+	ctrl.LoggerFrom(ctx).Info("ECS job started", "jobID", jobID, "verb", p.verb, "servers", pending, "attempt", op.Attempt)
 	if err := r.patchStatus(ctx, s); err != nil {
 		return "", fmt.Errorf("cannot record ECS job %s: %w", jobID, err)
 	}
-	return "", waiting(reason, r.poll().Next("ecs-"+verb, 0), "%s: %s servers %s (ECS job %s)",
-		describe(op), doing, strings.Join(pending, ", "), jobID)
+	return "", waiting(reason, r.poll().Next(p.jobKey, 0), "%s: %s servers %s (ECS job %s)",
+		describe(op), p.doing, strings.Join(pending, ", "), jobID)
 }
 
-func (r *ProtectionGroupReconciler) afterPowerStep(op *drv1alpha1.Operation) drv1alpha1.OperationStep {
-	if op.Step == drv1alpha1.StepStartServers {
-		return drv1alpha1.StepDone
+// followServerJob polls the step's ECS job: a wait while it runs, a failure
+// when it failed, nil when it ended well or is gone (the servers' own power
+// then decides).
+func (r *ProtectionGroupReconciler) followServerJob(ctx context.Context, s *scope, op *drv1alpha1.Operation, p powerStep) error {
+	job, err := s.client.GetServerJob(ctx, op.ServerJobID)
+	switch {
+	case sdrs.IsNotFound(err):
+		op.ServerJobID = "" // the servers' power decides, after the attempt's grace
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot read ECS job %s: %w", op.ServerJobID, err)
+	case !job.Status.Done():
+		return waiting(stepReason(op), r.poll().Next(p.jobKey, r.now().Sub(jobStart(job, op))),
+			"%s: %s servers %s (ECS job %s)", describe(op), p.doing, strings.Join(op.Servers, ", "), op.ServerJobID)
+	case job.Status == sdrs.JobFail && p.failureEnds:
+		return failed(job.ErrorCode, "%s failed: ECS could not %s servers %s (job %s: %s %s)",
+			describe(op), p.verb, strings.Join(op.Servers, ", "), op.ServerJobID, orNoDetail(job.ErrorCode), job.FailReason)
 	}
-	return drv1alpha1.StepSDRSAction
+	r.poll().Observe(p.jobKey, jobTook(job))
+	// The job ended: its servers show their power now, so no grace.
+	op.ServerJobID, op.Attempt, op.AttemptedAt = "", 0, nil
+	return nil
 }
 
 // stepWaitServersStopped is the Manual twin of StopServers: it names the
-// servers a person must stop and proceeds once they are stopped.
+// servers a person must stop and proceeds once they are stopped, so the
+// SDRS action is sent only when SDRS can accept it.
 func (r *ProtectionGroupReconciler) stepWaitServersStopped(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
 	site := serversToStop(op)
 	running, err := r.serversNotIn(ctx, s, site, sdrs.PowerShutoff)
@@ -523,15 +626,6 @@ func (r *ProtectionGroupReconciler) stepWaitServersStopped(ctx context.Context, 
 	return "", waiting(drv1alpha1.WaitingForServersStoppedReason, syncPoll,
 		"serverPower is Manual: stop these servers at the %s site (%s) so that SDRS can %s: %s",
 		site, zoneOf(s, site), strings.ToLower(describe(op)), strings.Join(running, ", "))
-}
-
-// serversToStop is the site whose servers must be off: the production site
-// before a planned failover, the disaster-recovery site before re-protect.
-func serversToStop(op *drv1alpha1.Operation) drv1alpha1.Site {
-	if op.Type == drv1alpha1.OperationReprotect {
-		return op.To.Other()
-	}
-	return op.From
 }
 
 // serversNotIn lists the servers at a site whose power is not want, and
@@ -555,18 +649,6 @@ func (r *ProtectionGroupReconciler) serversNotIn(ctx context.Context, s *scope, 
 
 // --- small helpers --------------------------------------------------------
 
-func (r *ProtectionGroupReconciler) poll() *PollSchedule {
-	if r.Poll == nil {
-		r.Poll = NewPollSchedule()
-	}
-	return r.Poll
-}
-
-// learn records how long a finished job took, under key.
-func (r *ProtectionGroupReconciler) learn(key string, job *sdrs.Job) {
-	r.poll().Observe(key, jobTook(job))
-}
-
 // jobTook is how long a finished job ran, 0 when SDRS did not say.
 func jobTook(job *sdrs.Job) time.Duration {
 	if job.BeginTime.IsZero() || job.EndTime.IsZero() {
@@ -579,29 +661,7 @@ func jobStart(job *sdrs.Job, op *drv1alpha1.Operation) time.Time {
 	if !job.BeginTime.IsZero() {
 		return job.BeginTime
 	}
-	return op.StartedAt.Time
-}
-
-// jobType is the SDRS job type an operation's action creates, used to look
-// up how long such jobs usually take.
-func jobType(op *drv1alpha1.Operation) string {
-	switch op.Type {
-	case drv1alpha1.OperationCreate:
-		return "createProtectionGroupNoCG"
-	case drv1alpha1.OperationEnableProtection:
-		return "startProtectionGroupNoCG"
-	case drv1alpha1.OperationReprotect:
-		return "reprotectProtectionGroupNoCG"
-	case drv1alpha1.OperationDisableProtection:
-		return "stopProtectionGroupNoCG"
-	case drv1alpha1.OperationPlannedFailover:
-		return "reverseProtectionGroupNoCG"
-	case drv1alpha1.OperationFailover:
-		return "failoverProtectionGroupNoCG"
-	case drv1alpha1.OperationDelete:
-		return "deleteProtectionGroupNoCG"
-	}
-	return string(op.Type)
+	return attemptedAt(op)
 }
 
 func groupStatus(s *scope) string {
@@ -621,7 +681,7 @@ func zoneOf(s *scope, site drv1alpha1.Site) string {
 	return s.group.SourceAvailabilityZone
 }
 
-func orUnknown(s string) string {
+func orNoDetail(s string) string {
 	if s == "" {
 		return "no detail"
 	}
@@ -633,54 +693,4 @@ func operationType(op *drv1alpha1.Operation) string {
 		return ""
 	}
 	return string(op.Type)
-}
-
-// describe says in words what an operation does.
-func describe(op *drv1alpha1.Operation) string {
-	switch op.Type {
-	case drv1alpha1.OperationCreate:
-		return "create the SDRS protection group"
-	case drv1alpha1.OperationEnableProtection:
-		return "enable protection"
-	case drv1alpha1.OperationReprotect:
-		return fmt.Sprintf("re-protect from %s", op.To)
-	case drv1alpha1.OperationDisableProtection:
-		return "disable protection"
-	case drv1alpha1.OperationPlannedFailover:
-		return fmt.Sprintf("planned failover from %s to %s", op.From, op.To)
-	case drv1alpha1.OperationFailover:
-		return fmt.Sprintf("failover from %s to %s", op.From, op.To)
-	case drv1alpha1.OperationDelete:
-		return "delete the SDRS protection group"
-	}
-	return string(op.Type)
-}
-
-// stepReason is the Ready/Reconciling reason while an operation is at a step.
-func stepReason(op *drv1alpha1.Operation) string {
-	switch op.Step {
-	case drv1alpha1.StepStopServers:
-		return drv1alpha1.StoppingServersReason
-	case drv1alpha1.StepStartServers:
-		return drv1alpha1.StartingServersReason
-	case drv1alpha1.StepWaitServersStopped:
-		return drv1alpha1.WaitingForServersStoppedReason
-	}
-	switch op.Type {
-	case drv1alpha1.OperationCreate:
-		return drv1alpha1.CreatingReason
-	case drv1alpha1.OperationEnableProtection:
-		return drv1alpha1.EnablingProtectionReason
-	case drv1alpha1.OperationReprotect:
-		return drv1alpha1.ReprotectingReason
-	case drv1alpha1.OperationDisableProtection:
-		return drv1alpha1.DisablingProtectionReason
-	case drv1alpha1.OperationPlannedFailover:
-		return drv1alpha1.PlannedFailoverInProgressReason
-	case drv1alpha1.OperationFailover:
-		return drv1alpha1.FailoverInProgressReason
-	case drv1alpha1.OperationDelete:
-		return drv1alpha1.DeletingReason
-	}
-	return drv1alpha1.ProgressingReason
 }

@@ -26,6 +26,9 @@ func (r *ProtectionGroupReconciler) reconcileProviderConfig(ctx context.Context,
 		}
 		return fmt.Errorf("cannot get ProviderConfig %q: %w", name, err)
 	}
+	if err := r.checkNamespaceAllowed(ctx, s.pg, pc); err != nil {
+		return err
+	}
 	s.pc = pc
 	c, err := r.Connector.Connect(ctx, pc)
 	if err != nil {
@@ -62,9 +65,7 @@ func (r *ProtectionGroupReconciler) reconcileCreate(ctx context.Context, s *scop
 			"an SDRS group named %q already exists (%s); adopt it with spec.protectionGroupID instead of spec.forProvider",
 			fp.Name, existing[0].ID)
 	}
-	if _, err := r.startOperation(ctx, s, drv1alpha1.OperationCreate, drv1alpha1.SiteSource, drv1alpha1.SiteSource); err != nil {
-		return err
-	}
+	r.startOperation(s, drv1alpha1.OperationCreate, drv1alpha1.SiteSource, drv1alpha1.SiteSource)
 	return r.advance(ctx, s)
 }
 
@@ -137,9 +138,7 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 	if s.pg.IsPaused() {
 		return &pausedError{wouldDo: describe(&drv1alpha1.Operation{Type: d.op, From: drv1alpha1.Site(s.group.PriorityStation), To: d.to})}
 	}
-	if _, err := r.startOperation(ctx, s, d.op, drv1alpha1.Site(s.group.PriorityStation), d.to); err != nil {
-		return err
-	}
+	r.startOperation(s, d.op, drv1alpha1.Site(s.group.PriorityStation), d.to)
 	if err := r.advance(ctx, s); err != nil {
 		return err
 	}
@@ -155,12 +154,11 @@ func (r *ProtectionGroupReconciler) checkLastFailure(s *scope, next drv1alpha1.O
 	if last == nil || last.Result != drv1alpha1.OperationFailed || last.Generation != s.pg.Generation || last.Type != next {
 		return nil
 	}
-	if retry := s.pg.GetAnnotations()[drv1alpha1.RetryAnnotation]; retry != "" && retry != s.pg.Status.LastHandledRetry {
-		s.pg.Status.LastHandledRetry = retry
+	if r.takeRetry(s) {
 		return nil
 	}
 	return stalled(drv1alpha1.JobFailedReason, "%s (error code %s); to retry, set annotation %s to a new value or change the spec",
-		last.Message, orUnknown(last.ErrorCode), drv1alpha1.RetryAnnotation)
+		last.Message, orNoDetail(last.ErrorCode), drv1alpha1.RetryAnnotation)
 }
 
 // checkSoleOwner stalls all but the oldest of several ProtectionGroups that
@@ -270,9 +268,7 @@ func (r *ProtectionGroupReconciler) deleteGroup(ctx context.Context, s *scope) e
 	if s.pg.IsPaused() {
 		return &pausedError{wouldDo: "delete SDRS group " + id}
 	}
-	if _, err := r.startOperation(ctx, s, drv1alpha1.OperationDelete, drv1alpha1.Site(g.PriorityStation), drv1alpha1.Site(g.PriorityStation)); err != nil {
-		return err
-	}
+	r.startOperation(s, drv1alpha1.OperationDelete, drv1alpha1.Site(g.PriorityStation), drv1alpha1.Site(g.PriorityStation))
 	err := r.advance(ctx, s)
 	if err == nil {
 		return r.removeFinalizer(ctx, s)

@@ -36,6 +36,12 @@ func TestPlannedSwitchoverManual(t *testing.T) {
 	if op := cur.Status.CurrentOperation; op == nil || op.Step != drv1alpha1.StepWaitServersStopped || len(op.Servers) != 2 {
 		t.Errorf("currentOperation while waiting: %+v", op)
 	}
+	// The servers were read first: no action went to SDRS, not even one
+	// it refused (a refused action is a failed DR operation in the
+	// cloud's audit trail).
+	if n := sent(t, "StartReverseProtectionGroup", g.ID); n != 0 {
+		t.Errorf("reverse calls sent while production servers run: %d, want 0", n)
+	}
 
 	// A person stops the servers at the console.
 	for _, in := range g.Instances {
@@ -52,8 +58,44 @@ func TestPlannedSwitchoverManual(t *testing.T) {
 			t.Errorf("Manual left the new production server %s %s; the operator must not start it", in.TargetServer.ID, in.TargetServer.Power)
 		}
 	}
-	if n := calls(t, "StartReverseProtectionGroup", g.ID); n != 1 {
-		t.Errorf("reverse calls: got %d, want 1", n)
+	if n := sent(t, "StartReverseProtectionGroup", g.ID); n != 1 {
+		t.Errorf("reverse calls sent: got %d, want 1", n)
+	}
+}
+
+// The desired site flips back while the operator stops the production
+// servers for a switchover: SDRS was not asked yet, so the switchover is
+// cancelled and the servers it stopped are started again. No reverse, so
+// no second outage.
+func TestFlipBackWhileStoppingServers(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	g := seedGroup(t, emutest.Group{Instances: []emutest.Instance{{Name: "a"}}})
+	pg := newPG(t, ns, "flip", g.ID)
+	waitFor(t, pg, "Ready at source", readyAt(drv1alpha1.SiteSource))
+
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	waitFor(t, pg, "stopping servers", readyReason(drv1alpha1.StoppingServersReason))
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteSource })
+	cur := waitFor(t, pg, "Ready back at source", func(p *drv1alpha1.ProtectionGroup) bool {
+		return readyAt(drv1alpha1.SiteSource)(p) && p.Status.LastOperation != nil
+	})
+	if last := cur.Status.LastOperation; last.Result != drv1alpha1.OperationCancelled || last.Type != drv1alpha1.OperationPlannedFailover {
+		t.Errorf("lastOperation %+v, want a cancelled PlannedFailover", last)
+	}
+	if n := sent(t, "StartReverseProtectionGroup", g.ID); n != 0 {
+		t.Errorf("reverse calls: %d, want 0", n)
+	}
+	if last := cur.Status.LastOperation; len(last.StoppedServers) == 0 {
+		t.Errorf("the operation stopped no server before the flip, so nothing was tested: %+v", last)
+	}
+	for _, in := range cur.Status.Instances {
+		if in.SourceServer.Power != "ACTIVE" {
+			t.Errorf("production server %s is %s after the cancelled switchover, want ACTIVE", in.SourceServer.ID, in.SourceServer.Power)
+		}
+	}
+	if !strings.Contains(strings.Join(events(t, pg), ","), drv1alpha1.OperationCancelledReason) {
+		t.Errorf("no %s Event: %v", drv1alpha1.OperationCancelledReason, events(t, pg))
 	}
 }
 

@@ -25,10 +25,6 @@ type scope struct {
 	// initialReady is the Ready reason when the reconcile began; an Event
 	// is recorded when the reconcile ends with another.
 	initialReady string
-	// freshStep is the operation step whose intent this reconcile wrote;
-	// an SDRS step without a job ID that is not fresh may have reached
-	// SDRS already, so it is judged by the group's status first.
-	freshStep drv1alpha1.OperationStep
 	// finished is the operation that ended in this reconcile, for the
 	// summary's Event.
 	finished *drv1alpha1.Operation

@@ -113,6 +113,9 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// testGrace is the manager's NotStartedGrace in these tests.
+const testGrace = 3 * time.Second
+
 // managerOptions are what a test may change about the operator process.
 type managerOptions struct {
 	recordJobIDAfter time.Duration
@@ -127,7 +130,7 @@ func recordJobIDAt(d time.Duration) func(*managerOptions) {
 // startManager runs the real reconcilers in a fresh manager, like a new
 // operator process would, with the manager's defaults unless told.
 func startManager(opts ...func(*managerOptions)) {
-	mo := managerOptions{recordJobIDAfter: controllers.DefaultRecordJobIDAfter}
+	mo := managerOptions{}
 	for _, o := range opts {
 		o(&mo)
 	}
@@ -151,7 +154,10 @@ func startManager(opts ...func(*managerOptions)) {
 	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(),
 		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
 		Metrics: recorder, StalledRecheck: 2 * time.Second,
-		RecordJobIDAfter: mo.recordJobIDAfter}).SetupWithManager(mgr); err != nil {
+		RecordJobIDAfter: mo.recordJobIDAfter,
+		// Short, so that a call never answered is judged within a test's
+		// patience; the emulator answers in milliseconds.
+		NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,6 +191,7 @@ func createProviderConfig(ctx context.Context, name, secretName, ak, sk string) 
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: drv1alpha1.ProviderConfigSpec{
 			Region: "cn-north-4", ProjectID: projectID, Endpoint: sdrsURL, ECSEndpoint: ecsURL,
+			AllowInsecureHTTP:    true, // the emulator speaks plain http
 			CredentialsSecretRef: drv1alpha1.SecretReference{Namespace: credsNS, Name: secretNameOr(secretName, name)},
 			// Short, so changes made behind the operator's back show up
 			// within a test's patience.

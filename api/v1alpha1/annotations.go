@@ -12,6 +12,15 @@ const (
 	// status.lastHandledRetry, so the same value never retries twice.
 	RetryAnnotation = "dr.sdrs.io/retry"
 
+	// RefreshAnnotation: any new value makes the operator look at the
+	// group now instead of at its next scheduled look. Only annotations
+	// under AnnotationPrefix wake the operator; other metadata changes do
+	// not, so a tool that touches labels cannot make it call SDRS.
+	RefreshAnnotation = "dr.sdrs.io/refresh"
+
+	// AnnotationPrefix is the prefix of the annotations the operator reads.
+	AnnotationPrefix = "dr.sdrs.io/"
+
 	// ProtectionGroupFinalizer lets the operator apply spec.deletionPolicy
 	// before a ProtectionGroup disappears.
 	ProtectionGroupFinalizer = "dr.sdrs.io/protection-group"

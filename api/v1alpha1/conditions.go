@@ -56,6 +56,14 @@ const (
 	GroupBusyReason = "GroupBusy"
 	// OperationSucceededReason surfaces in the Event when an operation ends well.
 	OperationSucceededReason = "OperationSucceeded"
+	// OperationCancelledReason: the desired site changed before SDRS was
+	// asked to act, so the operation ended without touching SDRS (servers
+	// it had stopped are started again).
+	OperationCancelledReason = "OperationCancelled"
+	// OutcomeUnknownReason: an SDRS action may or may not have been taken
+	// (its answer was lost) and SDRS does not show which; the operator
+	// waits and does not act.
+	OutcomeUnknownReason = "OutcomeUnknown"
 
 	// ReplicationNotSynchronizedReason surfaces when a planned failover
 	// waits for replication to become active.
@@ -86,6 +94,10 @@ const (
 
 	// ProviderConfigNotFoundReason surfaces when the ProviderConfig is missing.
 	ProviderConfigNotFoundReason = "ProviderConfigNotFound"
+	// NamespaceNotAllowedReason surfaces when the ProviderConfig's
+	// namespaceSelector does not select the ProtectionGroup's namespace;
+	// nothing is sent to SDRS until it does.
+	NamespaceNotAllowedReason = "NamespaceNotAllowed"
 	// SecretNotFoundReason surfaces when the credentials Secret or a key is missing.
 	SecretNotFoundReason = "SecretNotFound"
 	// CredentialsInvalidReason surfaces when SDRS rejects the AK/SK.

@@ -244,7 +244,7 @@ const (
 )
 
 // OperationStep is the resumable step an operation is in.
-// +kubebuilder:validation:Enum=StopServers;WaitServersStopped;SDRSAction;StartServers;Done
+// +kubebuilder:validation:Enum=StopServers;WaitServersStopped;SDRSAction;StartServers;RestoreServers;Done
 type OperationStep string
 
 const (
@@ -258,17 +258,23 @@ const (
 	StepSDRSAction OperationStep = "SDRSAction"
 	// StepStartServers: starting the servers at the new production site.
 	StepStartServers OperationStep = "StartServers"
+	// StepRestoreServers: starting again the servers an operation stopped
+	// before it was cancelled (the desired site changed before SDRS acted).
+	StepRestoreServers OperationStep = "RestoreServers"
 	// StepDone: finished; only seen in lastOperation and history.
 	StepDone OperationStep = "Done"
 )
 
 // OperationResult is how an operation ended.
-// +kubebuilder:validation:Enum=Succeeded;Failed
+// +kubebuilder:validation:Enum=Succeeded;Failed;Cancelled
 type OperationResult string
 
 const (
 	OperationSucceeded OperationResult = "Succeeded"
 	OperationFailed    OperationResult = "Failed"
+	// OperationCancelled: the spec moved on before SDRS was asked to act;
+	// nothing happened in SDRS.
+	OperationCancelled OperationResult = "Cancelled"
 )
 
 // Operation records one SDRS action from intent to result. The intent
@@ -294,6 +300,30 @@ type Operation struct {
 	// +optional
 	// +listType=atomic
 	Servers []string `json:"servers,omitempty"`
+	// Attempt counts the calls sent for the current step's action. It is
+	// written, with attemptedAt, before every SDRS or ECS call, in a
+	// resourceVersion-checked write, so that no call follows a stale copy
+	// and a restarted operator knows a call may have been sent.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+	// AttemptedAt is when the current step's last call was about to be sent.
+	// +optional
+	AttemptedAt *metav1.Time `json:"attemptedAt,omitempty"`
+	// GroupStatusBefore is the SDRS group's status when the SDRS action was
+	// last attempted: finding the group still in it says nothing happened
+	// yet, and only after a grace that the action was not taken.
+	// +optional
+	GroupStatusBefore string `json:"groupStatusBefore,omitempty"`
+	// RefusedCode is the SDRS code that refused a repeated attempt. The
+	// action may have been taken by an earlier attempt whose answer was
+	// lost, so it is not sent again unless a person asks (dr.sdrs.io/retry).
+	// +optional
+	RefusedCode string `json:"refusedCode,omitempty"`
+	// StoppedServers are the servers this operation stopped; they are
+	// started again if the operation is cancelled before SDRS acts.
+	// +optional
+	// +listType=atomic
+	StoppedServers []string `json:"stoppedServers,omitempty"`
 	// From is the active site when the operation began.
 	// +optional
 	From Site `json:"from,omitempty"`
@@ -425,6 +455,7 @@ type ProtectionGroupStatus struct {
 // +kubebuilder:printcolumn:name="ACTIVE",type=string,JSONPath=`.status.activeSite`
 // +kubebuilder:printcolumn:name="READY",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="REASON",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="PAUSED",type=string,JSONPath=`.status.conditions[?(@.type=="Paused")].status`
 // +kubebuilder:printcolumn:name="REPLICATION",type=string,JSONPath=`.status.replication.status`
 // +kubebuilder:printcolumn:name="PRODUCTION",type=string,priority=1,JSONPath=`.status.sites.production`
 // +kubebuilder:printcolumn:name="GROUP",type=string,priority=1,JSONPath=`.status.group.id`

@@ -84,6 +84,15 @@ func (in *Operation) DeepCopyInto(out *Operation) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.AttemptedAt != nil {
+		in, out := &in.AttemptedAt, &out.AttemptedAt
+		*out = (*in).DeepCopy()
+	}
+	if in.StoppedServers != nil {
+		in, out := &in.StoppedServers, &out.StoppedServers
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	in.StartedAt.DeepCopyInto(&out.StartedAt)
 	if in.FinishedAt != nil {
 		in, out := &in.FinishedAt, &out.FinishedAt
@@ -322,6 +331,11 @@ func (in *ProviderConfigSpec) DeepCopyInto(out *ProviderConfigSpec) {
 		in, out := &in.CABundle, &out.CABundle
 		*out = make([]byte, len(*in))
 		copy(*out, *in)
+	}
+	if in.NamespaceSelector != nil {
+		in, out := &in.NamespaceSelector, &out.NamespaceSelector
+		*out = new(v1.LabelSelector)
+		(*in).DeepCopyInto(*out)
 	}
 	out.RateLimit = in.RateLimit
 	out.SyncInterval = in.SyncInterval

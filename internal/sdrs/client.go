@@ -29,6 +29,10 @@ type Client interface {
 	ListProtectedInstances(ctx context.Context, groupID string) ([]ProtectedInstance, error)
 	// GetJob reads an SDRS job.
 	GetJob(ctx context.Context, jobID string) (*Job, error)
+	// ListFailedJobs lists the task center's failed jobs of a group (every
+	// page). SDRS keeps a failed job there until someone deletes it, also
+	// when the job left no mark on the group's status.
+	ListFailedJobs(ctx context.Context, groupID string) ([]Job, error)
 
 	// CreateProtectionGroup starts creating a group. Repeating it creates
 	// another group: callers record their intent first and look the group

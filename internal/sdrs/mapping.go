@@ -125,6 +125,19 @@ func instanceFromSDK(p *model.ShowProtectedInstanceParams) ProtectedInstance {
 	}
 }
 
+// failedJobFromSDK maps a task-center entry of the group groupID.
+func failedJobFromSDK(f *model.FailureJobParams, groupID string) Job {
+	return Job{
+		ID:         clean(f.JobId),
+		Type:       clean(f.JobType),
+		Status:     JobFail,
+		BeginTime:  parseTime(f.BeginTime),
+		ErrorCode:  clean(f.ErrorCode),
+		FailReason: sanitize(clean(f.FailReason)),
+		GroupID:    groupID,
+	}
+}
+
 func jobFromSDRS(r *model.ShowJobStatusResponse) *Job {
 	j := &Job{}
 	if r == nil {

@@ -26,6 +26,7 @@ type sdrsAPI interface {
 	ListProtectionGroups(*model.ListProtectionGroupsRequest) (*model.ListProtectionGroupsResponse, error)
 	ListProtectedInstances(*model.ListProtectedInstancesRequest) (*model.ListProtectedInstancesResponse, error)
 	ShowJobStatus(*model.ShowJobStatusRequest) (*model.ShowJobStatusResponse, error)
+	ListFailureJobs(*model.ListFailureJobsRequest) (*model.ListFailureJobsResponse, error)
 	CreateProtectionGroup(*model.CreateProtectionGroupRequest) (*model.CreateProtectionGroupResponse, error)
 	DeleteProtectionGroup(*model.DeleteProtectionGroupRequest) (*model.DeleteProtectionGroupResponse, error)
 	StartProtectionGroup(*model.StartProtectionGroupRequest) (*model.StartProtectionGroupResponse, error)
@@ -49,6 +50,7 @@ const (
 	opListProtectionGroups         = "ListProtectionGroups"
 	opListProtectedInstances       = "ListProtectedInstances"
 	opShowJobStatus                = "ShowJobStatus"
+	opListFailureJobs              = "ListFailureJobs"
 	opCreateProtectionGroup        = "CreateProtectionGroup"
 	opDeleteProtectionGroup        = "DeleteProtectionGroup"
 	opStartProtectionGroup         = "StartProtectionGroup"
@@ -326,6 +328,39 @@ func (c *sdkClient) GetJob(ctx context.Context, id string) (*Job, error) {
 		j.ID = id
 	}
 	return j, nil
+}
+
+func (c *sdkClient) ListFailedJobs(ctx context.Context, groupID string) ([]Job, error) {
+	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
+		return nil, err
+	}
+	tgt := target{resource: ResourceProtectionGroup, id: groupID}
+	var out []Job
+	limit := int32(pageLimit)
+	for page, offset := 0, int32(0); ; page++ {
+		if page == maxPages {
+			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "failed jobs")}
+		}
+		off := offset
+		resp, err := call(ctx, c, opListFailureJobs, tgt, func() (*model.ListFailureJobsResponse, error) {
+			return c.sdrs.ListFailureJobs(&model.ListFailureJobsRequest{ServerGroupId: &groupID, Limit: &limit, Offset: &off})
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil || resp.FailureJobs == nil {
+			break
+		}
+		items := *resp.FailureJobs
+		for i := range items {
+			out = append(out, failedJobFromSDK(&items[i], groupID))
+		}
+		offset += int32(len(items))
+		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
+			break
+		}
+	}
+	return out, nil
 }
 
 func (c *sdkClient) CreateProtectionGroup(ctx context.Context, in CreateGroupInput) (string, error) {

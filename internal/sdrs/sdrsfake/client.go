@@ -359,3 +359,19 @@ func (f *Fake) power(ctx context.Context, op, jobType, status string, ids []stri
 		}
 	}), nil
 }
+
+// ListFailedJobs lists the failed SDRS jobs that name the group.
+func (f *Fake) ListFailedJobs(ctx context.Context, groupID string) ([]sdrs.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.beginLocked(ctx, OpListFailedJobs, groupID); err != nil {
+		return nil, err
+	}
+	var out []sdrs.Job
+	for _, id := range f.jobOrder {
+		if j := f.jobs[id]; !j.ecs && j.Status == sdrs.JobFail && j.GroupID == groupID {
+			out = append(out, j.Job)
+		}
+	}
+	return out, nil
+}

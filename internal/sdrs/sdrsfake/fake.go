@@ -24,6 +24,7 @@ const (
 	OpFindProtectionGroupsByName = "FindProtectionGroupsByName"
 	OpListProtectedInstances     = "ListProtectedInstances"
 	OpGetJob                     = "GetJob"
+	OpListFailedJobs             = "ListFailedJobs"
 	OpCreateProtectionGroup      = "CreateProtectionGroup"
 	OpDeleteProtectionGroup      = "DeleteProtectionGroup"
 	OpStartProtection            = "StartProtection"

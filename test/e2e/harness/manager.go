@@ -33,6 +33,11 @@ type ManagerOptions struct {
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// StalledRecheck is --stalled-recheck-interval; default 3s.
 	StalledRecheck time.Duration
+	// SDRSTimeout and NotStartedGrace are --sdrs-timeout and
+	// --not-started-grace; defaults 3s and 8s: a call to the local
+	// emulator answers in milliseconds, and a grace that covers the
+	// pessimistic profile's 2s accept lag keeps crash tests short.
+	SDRSTimeout, NotStartedGrace time.Duration
 	// LogLevel is --zap-log-level; default info.
 	LogLevel string
 	// ExtraArgs are appended last.
@@ -85,6 +90,12 @@ func StartManager(opts ManagerOptions) (*Manager, error) {
 	if opts.LogLevel == "" {
 		opts.LogLevel = "info"
 	}
+	if opts.SDRSTimeout == 0 {
+		opts.SDRSTimeout = 3 * time.Second
+	}
+	if opts.NotStartedGrace == 0 {
+		opts.NotStartedGrace = 8 * time.Second
+	}
 	bin, _, err := Binaries()
 	if err != nil {
 		return nil, err
@@ -103,6 +114,8 @@ func StartManager(opts ManagerOptions) (*Manager, error) {
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",
 		"--stalled-recheck-interval", opts.StalledRecheck.String(),
+		"--sdrs-timeout", opts.SDRSTimeout.String(),
+		"--not-started-grace", opts.NotStartedGrace.String(),
 		"--zap-log-level", opts.LogLevel,
 	}
 	if opts.WatchNamespace != "" {

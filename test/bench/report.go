@@ -169,14 +169,13 @@ func (b *benchRun) analysis(w *strings.Builder) {
 	p("  its expected end, and reads the group once more when the job ended. While a job type's duration\n")
 	p("  is not known yet, two scout jobs poll it with a fine backoff for the whole fleet and the other jobs\n")
 	p("  wait without calls until a scout learned it (then they are woken); the extra polls are the\n")
-	p("  scouts'. With serverPower Manual it reads no server: SDRS refuses a planned failover while\n")
-	p("  production servers run (SDRS.1319), and only then are the servers read and named. Afterwards\n")
-	p("  `status.instances` is updated from what the failover proves instead of being read again;\n")
-	p("- patches the status twice: with the intent before the SDRS call (the patch carries the object's\n")
-	p("  resourceVersion, so it fails, and nothing is sent, if the copy it decided on is stale: the fresh\n")
-	p("  read the design asks for, without a GET), and with the result and the job's ID when the job\n")
-	p("  ended; and records one Event per Ready transition (two; the first names the SDRS job at once).\n")
-	p("  A job still running after `--record-job-id-after` (10s) has its ID written then, one write more.\n\n")
+	p("  scouts'. With serverPower Manual it reads the production servers once before the action, so\n")
+	p("  that a planned failover is sent only when SDRS can accept it. Afterwards `status.instances` is\n")
+	p("  updated from what the failover proves instead of being read again;\n")
+	p("- patches the status three times: with the attempt before the SDRS call (the patch carries the\n")
+	p("  object's resourceVersion, so it fails, and nothing is sent, if the copy it decided on is stale:\n")
+	p("  the fresh read the design asks for, without a GET), with the job ID right after the call, and\n")
+	p("  with the result; and records one Event per Ready transition (two; the first names the SDRS job).\n\n")
 	for _, s := range b.Scenarios {
 		r := &s.Fleet
 		reqs := float64(r.N) * (1 + (r.Kube.writes()+r.Kube.ByMethod["GET"])/float64(r.N))
@@ -387,9 +386,9 @@ func (b *benchRun) targets(w *strings.Builder) {
 				fmt.Sprintf("%.2f s", f.LastReady.Seconds()), f.LastReady.Seconds() <= limit},
 			target{"N=1000: SDRS calls per failover", "≤ 5", fmt.Sprintf("%.2f", float64(f.Calls.SDRS())/1000),
 				float64(f.Calls.SDRS())/1000 <= 5},
-			target{"N=1000: Kubernetes writes per failover", "≤ 4",
+			target{"N=1000: Kubernetes writes per failover", "≤ 5 (attempt, job ID, result, two Events)",
 				fmt.Sprintf("%.2f (%.2f without Events)", f.Kube.writes()/1000, (f.Kube.writes()-f.Kube.EventWrites)/1000),
-				f.Kube.writes()/1000 <= 4},
+				f.Kube.writes()/1000 <= 5},
 			target{"N=1000: manager peak RSS", "< 200 MiB", fmt.Sprintf("%.0f MiB", mib(f.PeakRSS)), mib(f.PeakRSS) < 200},
 		)
 	}
@@ -442,19 +441,18 @@ func (b *benchRun) targets(w *strings.Builder) {
 func (b *benchRun) notes(w *strings.Builder) {
 	w.WriteString(`## Notes
 
-- Writes: a failover is 2 status patches (the intent before the SDRS call, the result) and 2 Events.
-  The job ID is not written on its own right after the call: it is kept in memory and written with
-  the result, or when the job has run ` + "`--record-job-id-after`" + ` (10s); the started Event names it at once.
-  A manager that restarts, or a new leader, follows an unrecorded job by the group's own status, which
-  SDRS moves to reversing, failing-over, ... when it accepts an action (docs/reliability.md, crash
-  rows). With ` + "`--record-job-id-after=0`" + ` the ID is written right after the call: 5 writes per failover.
-- Reads: none. The intent patch carries the resourceVersion of the copy the decision was made on, so a
+- Writes: a failover is 3 status patches (the attempt before the SDRS call, the job ID right after
+  it, the result) and 2 Events: the floor exactly-once allows, since SDRS does not promise that a
+  group shows an accepted action at once (sdrs-api.md §4, §13) and only a recorded job ID lets a
+  restarted manager follow the job without waiting out the not-started grace. The extra run "job ID
+  written with the result" (` + "`--record-job-id-after=1m`" + `, the earlier default) shows what the rule costs.
+- Reads: none. The attempt patch carries the resourceVersion of the copy the decision was made on, so a
   stale copy fails with a conflict before any SDRS call; a separate fresh GET would only repeat that.
 - Idle: each sync reads the group once and writes nothing unless something changed
   (` + "`status.group.observedAt`" + ` moves with a change, or at most hourly).
 - What bounds the flip on this machine: every process shares 2 cores, and kube-apiserver spends several
   milliseconds of CPU on each ProtectionGroup write (JSON, managedFields, schema validation, etcd, watch).
-  Each group's failover is three such writes (the person's or runbook's patch, the intent, the result),
+  Each group's failover is four such writes (the person's or runbook's patch, the attempt, the job ID, the result),
   so the flip takes about as long as the CPU floor in the table, and the operator's own share of the
   CPU is small. With longer jobs the same work hides inside D (the section on longer jobs). On a real
   control plane with more cores the same counts take proportionally less time; counts and ratios carry

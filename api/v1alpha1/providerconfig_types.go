@@ -43,6 +43,8 @@ type RateLimit struct {
 
 // ProviderConfigSpec says how to reach SDRS and ECS and with which credentials.
 // +kubebuilder:validation:XValidation:rule="!has(self.insecureSkipTLSVerify) || !self.insecureSkipTLSVerify || !has(self.caBundle)",message="set either caBundle or insecureSkipTLSVerify, not both"
+// +kubebuilder:validation:XValidation:rule="!has(self.endpoint) || !self.endpoint.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="endpoint is plain http://, which sends request signatures and session tokens in clear text and lets anyone on the path forge SDRS's answers: use https://, or set allowInsecureHTTP: true (only for a local emulator or tests)",fieldPath=".endpoint"
+// +kubebuilder:validation:XValidation:rule="!has(self.ecsEndpoint) || !self.ecsEndpoint.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="ecsEndpoint is plain http://, which sends request signatures and session tokens in clear text and lets anyone on the path forge ECS's answers: use https://, or set allowInsecureHTTP: true (only for a local emulator or tests)",fieldPath=".ecsEndpoint"
 type ProviderConfigSpec struct {
 	// Region is the Huawei Cloud region ID, for example cn-north-4.
 	// +required
@@ -86,6 +88,26 @@ type ProviderConfigSpec struct {
 	// tests; the operator logs a warning on every connection it builds.
 	// +optional
 	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+
+	// AllowInsecureHTTP lets endpoint and ecsEndpoint be plain http://
+	// URLs. Without it they must be https://: over plain HTTP the request
+	// signatures and session tokens cross the network in clear text, and
+	// anyone on the path can forge SDRS's answers (a job that "succeeded").
+	// Only for a local emulator or tests; the operator logs a warning when
+	// it builds a client that uses it.
+	// +optional
+	AllowInsecureHTTP bool `json:"allowInsecureHTTP,omitempty"`
+
+	// NamespaceSelector says which namespaces' ProtectionGroups may use
+	// this ProviderConfig, by the namespaces' labels. Its credentials can
+	// fail over any group of the project, and anyone who may edit a
+	// ProtectionGroup can name any ProviderConfig, so a ProtectionGroup in
+	// a namespace it does not select is Stalled (NamespaceNotAllowed) and
+	// nothing is sent to SDRS for it. Unset, or {}, selects every
+	// namespace, which keeps existing setups working: production
+	// ProviderConfigs should set it.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 
 	// RateLimit bounds the calls made through this ProviderConfig.
 	// +optional

@@ -332,6 +332,36 @@ func TestProviderConfigAdmissionRefusesInvalidObjects(t *testing.T) {
 			want: []string{"spec.ecsEndpoint", "ecsEndpoint must be an http:// or https:// URL"},
 		},
 		{
+			name:   "http endpoint without allowInsecureHTTP",
+			reason: "plain http sends request signatures and session tokens in clear text and lets anyone on the path forge SDRS's answers",
+			spec:   pcSpec, mutate: []mutation{set("endpoint", "http://sdrs.example.com")},
+			want: []string{"spec.endpoint", "plain http://", "use https://", "allowInsecureHTTP: true"},
+		},
+		{
+			name:   "http ecsEndpoint without allowInsecureHTTP",
+			reason: "ECS calls carry the same signatures as SDRS calls",
+			spec:   pcSpec, mutate: []mutation{set("endpoint", "https://sdrs.example.com"), set("ecsEndpoint", "http://ecs.example.com:8781")},
+			want: []string{"spec.ecsEndpoint", "plain http://", "use https://", "allowInsecureHTTP: true"},
+		},
+		{
+			name:   "http endpoint with allowInsecureHTTP false",
+			reason: "an explicit false is no opt-in",
+			spec:   pcSpec, mutate: []mutation{set("endpoint", "http://sdrs.example.com"), set("allowInsecureHTTP", false)},
+			want: []string{"spec.endpoint", "allowInsecureHTTP: true"},
+		},
+		{
+			name:   "both endpoints http without allowInsecureHTTP",
+			reason: "each endpoint is refused on its own, so the user sees both",
+			spec:   pcSpec, mutate: []mutation{set("endpoint", "http://sdrs.example.com"), set("ecsEndpoint", "http://ecs.example.com")},
+			want: []string{"spec.endpoint", "spec.ecsEndpoint"}, causes: 2,
+		},
+		{
+			name:   "namespaceSelector.matchLabels written as a string",
+			reason: "team=a is kubectl's selector syntax, not the API's map; refused here, not when a group first uses the ProviderConfig",
+			spec:   pcSpec, mutate: []mutation{set("namespaceSelector", map[string]any{"matchLabels": "team=a"})},
+			want: []string{"spec.namespaceSelector.matchLabels"},
+		},
+		{
 			name:   "credentialsSecretRef missing",
 			reason: "without credentials no call can be signed",
 			spec:   pcSpec, mutate: []mutation{del("credentialsSecretRef")},
@@ -559,7 +589,8 @@ func TestProviderConfigAdmissionAcceptsValidObjectsAndDefaults(t *testing.T) {
 		if got, want := pc.Spec.SyncInterval.Duration, 5*time.Minute; got != want {
 			t.Errorf("syncInterval: want %s, got %s", want, got)
 		}
-		if pc.Spec.Endpoint != "" || pc.Spec.ECSEndpoint != "" || pc.Spec.InsecureSkipTLSVerify || pc.Spec.CABundle != nil {
+		if pc.Spec.Endpoint != "" || pc.Spec.ECSEndpoint != "" || pc.Spec.InsecureSkipTLSVerify || pc.Spec.CABundle != nil ||
+			pc.Spec.AllowInsecureHTTP || pc.Spec.NamespaceSelector != nil {
 			t.Errorf("optional fields must stay empty: %+v", pc.Spec)
 		}
 	})
@@ -569,9 +600,33 @@ func TestProviderConfigAdmissionAcceptsValidObjectsAndDefaults(t *testing.T) {
 		mutate       []mutation
 	}{
 		{
-			name:   "http endpoints with port and path",
-			reason: "the local emulator and private endpoints use plain http, ports and path prefixes",
-			mutate: []mutation{set("endpoint", "http://127.0.0.1:8443/sdrs"), set("ecsEndpoint", "https://ecs.cn-north-4.myhuaweicloud.com")},
+			name:   "http endpoints with port and path, opted in",
+			reason: "the local emulator uses plain http, ports and path prefixes, with the explicit opt-in",
+			mutate: []mutation{set("endpoint", "http://127.0.0.1:8443/sdrs"), set("ecsEndpoint", "https://ecs.cn-north-4.myhuaweicloud.com"),
+				set("allowInsecureHTTP", true)},
+		},
+		{
+			name:   "https endpoints without the opt-in",
+			reason: "https needs no opt-in; private endpoints use ports and path prefixes",
+			mutate: []mutation{set("endpoint", "https://sdrs.example.internal:8443/sdrs"), set("ecsEndpoint", "https://ecs.cn-north-4.myhuaweicloud.com")},
+		},
+		{
+			name:   "allowInsecureHTTP without endpoints",
+			reason: "the opt-in allows http; it does not require it",
+			mutate: []mutation{set("allowInsecureHTTP", true)},
+		},
+		{
+			name:   "namespaceSelector with labels and expressions",
+			reason: "the namespaces that may use a production ProviderConfig are picked by label",
+			mutate: []mutation{set("namespaceSelector", map[string]any{
+				"matchLabels":      map[string]any{"sdrs.io/tenant": "payments"},
+				"matchExpressions": []any{map[string]any{"key": "env", "operator": "In", "values": []any{"prod", "dr"}}},
+			})},
+		},
+		{
+			name:   "empty namespaceSelector",
+			reason: "{} selects every namespace, as everywhere in Kubernetes",
+			mutate: []mutation{set("namespaceSelector", map[string]any{})},
 		},
 		{
 			name:   "caBundle alone",

@@ -116,10 +116,14 @@ func (s *samples) providerSettings() (providerSettings, error) {
 }
 
 // withEndpoints returns the sample ProviderConfig pointing at the emulator.
+// The emulator run-local starts speaks plain http, which the API refuses
+// without the explicit opt-in, so the opt-in goes with the endpoints even
+// if the sample was edited for the real cloud.
 func (s *samples) withEndpoints(sdrs, ecs string) *unstructured.Unstructured {
 	pc := s.providerConfig.DeepCopy()
 	_ = unstructured.SetNestedField(pc.Object, sdrs, "spec", "endpoint")
 	_ = unstructured.SetNestedField(pc.Object, ecs, "spec", "ecsEndpoint")
+	_ = unstructured.SetNestedField(pc.Object, true, "spec", "allowInsecureHTTP")
 	return pc
 }
 

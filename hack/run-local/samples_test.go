@@ -54,4 +54,7 @@ func TestSamplesMatchDemoGroups(t *testing.T) {
 	if ep, _, _ := unstructured.NestedString(s.providerConfig.Object, "spec", "endpoint"); ep != "http://127.0.0.1:8780" {
 		t.Errorf("withEndpoints must not change the loaded sample, got %q", ep)
 	}
+	if ok, _, _ := unstructured.NestedBool(pc.Object, "spec", "allowInsecureHTTP"); !ok {
+		t.Error("the emulator is plain http: withEndpoints must set allowInsecureHTTP, or admission refuses the ProviderConfig")
+	}
 }

@@ -45,6 +45,7 @@ func providerConfig(endpoint string) *drv1alpha1.ProviderConfig {
 			ProjectID:            testProject,
 			Endpoint:             endpoint,
 			ECSEndpoint:          endpoint,
+			AllowInsecureHTTP:    true, // the fake cloud speaks plain http
 			CredentialsSecretRef: drv1alpha1.SecretReference{Namespace: "sdrs-system", Name: "creds"},
 		},
 	}

@@ -63,6 +63,7 @@ func connect(t *testing.T, sdrsURL, ecsURL, sk string) sdrs.Client {
 		ObjectMeta: metav1.ObjectMeta{Name: "emulator", UID: "uid-emulator", Generation: 1},
 		Spec: drv1alpha1.ProviderConfigSpec{
 			Region: "cn-north-4", ProjectID: itProject, Endpoint: sdrsURL, ECSEndpoint: ecsURL,
+			AllowInsecureHTTP:    true, // the emulator speaks plain http
 			CredentialsSecretRef: drv1alpha1.SecretReference{Namespace: "sdrs-system", Name: "creds"},
 			RateLimit:            drv1alpha1.RateLimit{CallsPerSecond: 1000, Burst: 1000},
 		},

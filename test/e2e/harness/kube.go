@@ -42,6 +42,7 @@ func ProviderConfigFor(name, secretNamespace string, emu *Emulator, sdrsURL stri
 			ProjectID:            emu.Options().ProjectID,
 			Endpoint:             sdrsURL,
 			ECSEndpoint:          emu.ECSURL,
+			AllowInsecureHTTP:    true, // the emulator is plain http unless given a certificate
 			CredentialsSecretRef: drv1alpha1.SecretReference{Namespace: secretNamespace, Name: name},
 			SyncInterval:         metav1.Duration{Duration: 10 * time.Second},
 		},

@@ -41,6 +41,7 @@ const (
 	errNoProjectID       = "spec.projectID is empty"
 	errGetSecretFmt      = "cannot get credentials Secret %s/%s"
 	logInsecureTLS       = "WARNING: TLS certificate verification is OFF for this ProviderConfig (spec.insecureSkipTLSVerify); anyone on the network path can read and change SDRS calls. Use it only for tests."
+	logInsecureHTTP      = "WARNING: this ProviderConfig reaches SDRS or ECS over plain http:// (spec.allowInsecureHTTP); request signatures and session tokens cross the network in clear text and anyone on the path can forge the answers. Use it only for a local emulator or tests."
 )
 
 // ConnectorOption configures NewConnector.
@@ -119,6 +120,11 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 		// every build.
 		return nil, &InvalidRequestError{Message: errNoProjectID}
 	}
+	// Before the cache: a spec that stopped allowing http must not keep
+	// its old client.
+	if err := checkEndpoints(&pc.Spec); err != nil {
+		return nil, err
+	}
 	id := identity(pc)
 	if cl := c.fresh(id, pc); cl != nil {
 		return cl, nil
@@ -141,8 +147,8 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 		cc.readAt = c.clock()
 		return cc.client, nil
 	}
-	if pc.Spec.InsecureSkipTLSVerify {
-		log.FromContext(ctx).Info(logInsecureTLS, "providerConfig", pc.Name)
+	if w := insecureWarning(&pc.Spec); w != "" {
+		log.FromContext(ctx).Info(w, "providerConfig", pc.Name)
 	}
 	sc, err := buildClient(clientConfig{
 		region:      pc.Spec.Region,
@@ -162,6 +168,20 @@ func (c *connector) Connect(ctx context.Context, pc *drv1alpha1.ProviderConfig) 
 	}
 	c.clients[id] = &cachedClient{key: key, client: sc, readAt: c.clock()}
 	return sc, nil
+}
+
+// insecureWarning is the one log line a client built from spec deserves,
+// naming every setting that lets others read or change its calls; "" when
+// there is none.
+func insecureWarning(spec *drv1alpha1.ProviderConfigSpec) string {
+	var w []string
+	if spec.InsecureSkipTLSVerify {
+		w = append(w, logInsecureTLS)
+	}
+	if usesHTTP(spec) {
+		w = append(w, logInsecureHTTP)
+	}
+	return strings.Join(w, " ")
 }
 
 // fresh returns the cached client when its Secret was read within the TTL

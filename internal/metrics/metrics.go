@@ -68,7 +68,7 @@ func newRecorder() *Recorder {
 		}, []string{"operation"}),
 		callErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "cloud_api_errors_total",
-			Help: "SDRS and ECS API calls that failed, by SDK operation and error code.",
+			Help: "SDRS and ECS API calls that failed, by SDK operation and error code (a code the operator knows, \"other\", or \"none\" without a code).",
 		}, []string{"operation", "code"}),
 		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "cloud_api_call_duration_seconds",
@@ -96,11 +96,7 @@ func (r *Recorder) ObserveCall(op string, err error, d time.Duration) {
 	r.calls.WithLabelValues(op).Inc()
 	r.callTime.WithLabelValues(op).Observe(d.Seconds())
 	if err != nil {
-		code := sdrs.ErrorCode(err)
-		if code == "" {
-			code = "unknown"
-		}
-		r.callErrors.WithLabelValues(op, code).Inc()
+		r.callErrors.WithLabelValues(op, codeLabel(sdrs.ErrorCode(err))).Inc()
 	}
 }
 

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,8 +40,54 @@ func TestObserveCallCountsErrorsByCode(t *testing.T) {
 	if got := testutil.ToFloat64(r.callErrors.WithLabelValues("StartFailoverProtectionGroup", "SDRS.1002")); got != 1 {
 		t.Errorf("errors by code: %v", got)
 	}
-	if got := testutil.ToFloat64(r.callErrors.WithLabelValues("ShowJobStatus", "unknown")); got != 1 {
+	if got := testutil.ToFloat64(r.callErrors.WithLabelValues("ShowJobStatus", "none")); got != 1 {
 		t.Errorf("errors without a code: %v", got)
+	}
+}
+
+// The cloud never chooses a label value: a thousand made-up codes make one
+// series, not a thousand.
+func TestObserveCallBoundsErrorCodes(t *testing.T) {
+	r := newRecorder()
+	for i := range 1000 {
+		r.ObserveCall("ShowProtectionGroup", &sdrs.TransientError{Code: fmt.Sprintf("EVIL.%04d", i)}, time.Millisecond)
+	}
+	r.ObserveCall("ShowProtectionGroup", &sdrs.NotFoundError{Code: "Ecs.0114"}, time.Millisecond)
+	if n := testutil.CollectAndCount(r.callErrors); n != 2 {
+		t.Errorf("series: %d, want 2 (other, ECS.0114)", n)
+	}
+	if got := testutil.ToFloat64(r.callErrors.WithLabelValues("ShowProtectionGroup", "other")); got != 1000 {
+		t.Errorf("made-up codes counted as other: %v, want 1000", got)
+	}
+}
+
+func TestCodeLabel(t *testing.T) {
+	cases := map[string]string{
+		"":           "none",
+		" ":          "none",
+		"SDRS.1027":  "SDRS.1027", // job failure codes, documented for failed jobs
+		"SDRS.1028":  "SDRS.1028",
+		"SDRS.1029":  "SDRS.1029",
+		"sdrs.1030":  "SDRS.1030",
+		"SDRS.1032":  "SDRS.1032",
+		"SDRS.1014":  "SDRS.1014",
+		"SDRS.1016":  "SDRS.1016",
+		"SDRS.1002":  "SDRS.1002", // codes internal/sdrs gives a meaning to
+		"SDRS.1319":  "SDRS.1319",
+		"Ecs.0114":   "ECS.0114",
+		"APIGW.0308": "APIGW.0308",
+		"APIGW.0301": "APIGW.03*", // a family
+		"IAM.0001":   "IAM.*",
+		"SDRS.9999":  "other",
+		"EVS.2024":   "other",
+		"a\nb\"c{d}": "other",
+		"SDRS.1002 ": "SDRS.1002",
+		"xSDRS.1002": "other",
+	}
+	for code, want := range cases {
+		if got := codeLabel(code); got != want {
+			t.Errorf("codeLabel(%q) = %q, want %q", code, got, want)
+		}
 	}
 }
 

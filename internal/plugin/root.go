@@ -40,7 +40,8 @@ dr.sdrs.io/paused and dr.sdrs.io/retry annotations; the operator does the
 rest. Status is never written. With Argo CD, change the same fields in Git.
 
 Exit codes: 0 ok, 1 error, 2 usage error or refused, 3 wait timed out,
-4 operation stalled or failed.`,
+4 operation stalled or failed, 5 the spec changed again while waiting (this
+command's request was replaced), 6 the group is paused (kubectl sdrs resume).`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sdrs"},
 		SilenceUsage:  true, // a runbook wants the error, not a page of flags
 		SilenceErrors: true, // Execute prints errors once, with the exit code

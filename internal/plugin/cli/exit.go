@@ -11,12 +11,14 @@ import (
 // Exit codes are part of the plugin's contract with scripts and runbooks,
 // so each one means exactly one kind of outcome.
 const (
-	ExitOK        = 0 // done
-	ExitError     = 1 // API or unexpected error
-	ExitUsage     = 2 // bad flags or arguments, or a request the plugin refuses
-	ExitTimeout   = 3 // wait timed out before the group was Ready
-	ExitStalled   = 4 // the operation stalled or failed; a person must act
-	exitUnhandled = ExitError
+	ExitOK         = 0 // done
+	ExitError      = 1 // API or unexpected error
+	ExitUsage      = 2 // bad flags or arguments, or a request the plugin refuses
+	ExitTimeout    = 3 // wait timed out before the group was Ready
+	ExitStalled    = 4 // the operation stalled or failed; a person must act
+	ExitSuperseded = 5 // the spec changed again while waiting: this command's request is no longer the one in progress
+	ExitPaused     = 6 // the group is paused: the operator starts no SDRS action until it is resumed
+	exitUnhandled  = ExitError
 )
 
 // Error carries an exit code with its message.

@@ -25,6 +25,18 @@ type Plan struct {
 	Changes     []FieldChange
 	// Notes are extra lines for people, e.g. why a retry was requested.
 	Notes []string
+	// Site is the active site the plan asks for (SetDesiredSite); --wait
+	// succeeds only once the group is active there. Empty for verbs that
+	// do not move the group.
+	Site drv1alpha1.Site
+	// Restore is what the plan changes for its move only (SetSpecForMove).
+	Restore *Restore
+}
+
+// SetDesiredSite asks for `to` as the active site.
+func (p *Plan) SetDesiredSite(pg *drv1alpha1.ProtectionGroup, to drv1alpha1.Site) {
+	p.SetSpec("desiredActiveSite", pg.Spec.DesiredActiveSite, to)
+	p.Site = to
 }
 
 // SetSpec puts field=to in the patch and records a change when it differs
@@ -71,6 +83,12 @@ func (p *Plan) Patch() ([]byte, error) {
 		body["metadata"] = map[string]any{"annotations": p.annotations}
 	}
 	return json.Marshal(body)
+}
+
+// changesAnnotation reports whether the plan sets or removes key.
+func (p *Plan) changesAnnotation(key string) bool {
+	_, ok := p.annotations[key]
+	return ok
 }
 
 // ChangedSpecFields lists the spec fields whose value the patch changes,

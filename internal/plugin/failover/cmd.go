@@ -15,18 +15,26 @@ func NewCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
 		to string
 	)
 	cmd := &cobra.Command{
-		Use:   "failover PG... | -l SELECTOR | --all --allow-data-loss [--to source|target]",
-		Short: "Forced failover to the other site; may lose data up to the RPO",
-		Long: `Set spec.failoverMode to Forced, spec.allowDataLoss to true and
-spec.desiredActiveSite to the site that is not active now (or --to). The
-operator runs SDRS failover-server-group, which works while the production
-site is down, then starts the servers at the new production site and, with
-protection Enabled, re-protects in the new direction.
+		Use:   "failover PG... | -l SELECTOR | --all --to source|target --allow-data-loss",
+		Short: "Forced failover to the named site; may lose data up to the RPO",
+		Long: `Set spec.desiredActiveSite to --to, with spec.failoverMode Forced and
+spec.allowDataLoss true for this move only. The operator runs SDRS
+failover-server-group, which works while the production site is down, then
+starts the servers at the new production site and, with protection
+Enabled, re-protects in the new direction.
 
-Refused (exit 2) without --allow-data-loss. failoverMode stays Forced
-afterwards; the next "kubectl sdrs switchover" sets it back to Planned.`,
-		Example: `  kubectl sdrs failover app1 --allow-data-loss --wait
-  kubectl sdrs failover -l site=az1 --allow-data-loss --dry-run`,
+--to is required, so the command is safe to run twice: a group already
+active at --to (and desired there) is left alone. Refused (exit 2) without
+--allow-data-loss.
+
+The Forced mode is for this move only: left behind, it would make the next
+change of desiredActiveSite another forced failover. With --wait, once the
+group is Ready at --to, the command puts back the mode (and allowDataLoss)
+it had before; if the wait ends otherwise (timeout, stall, Ctrl-C), it
+prints the kubectl patch that does it. Without --wait it prints that patch
+at once: run it when the group is Ready at --to.`,
+		Example: `  kubectl sdrs failover app1 --to target --allow-data-loss --wait
+  kubectl sdrs failover -l tier=app --to target --allow-data-loss --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mo.Names, o.To = args, drv1alpha1.Site(to)
 			if err := o.Validate(); err != nil {
@@ -44,6 +52,6 @@ afterwards; the next "kubectl sdrs switchover" sets it back to Planned.`,
 	}
 	mo.AddFlags(cmd)
 	cmd.Flags().BoolVar(&o.AllowDataLoss, "allow-data-loss", false, "accept losing data written since the last replication (required)")
-	cmd.Flags().StringVar(&to, "to", "", "the site to make active (default: the one not active now)")
+	cmd.Flags().StringVar(&to, "to", "", "the site to fail over to: source or target (required)")
 	return cmd
 }

@@ -4,6 +4,7 @@ package failover
 
 import (
 	"context"
+	"fmt"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -13,8 +14,8 @@ import (
 // Options are the failover-specific flags.
 type Options struct {
 	AllowDataLoss bool
-	// To overrides the site to make active; by default the site that is
-	// not active now.
+	// To is the site to make active. It is required: "the other site"
+	// would flip the group back when the same command is run twice.
 	To drv1alpha1.Site
 }
 
@@ -23,36 +24,41 @@ type Options struct {
 const errDataLoss = "failover is forced (SDRS failover-server-group) and may lose data written since the last replication, up to the RPO: " +
 	"pass --allow-data-loss to accept that, or use \"kubectl sdrs switchover\" for a planned failover without data loss"
 
-// Validate refuses without --allow-data-loss (exit 2).
+// Validate refuses without --allow-data-loss or --to (exit 2).
 func (o Options) Validate() error {
 	if !o.AllowDataLoss {
 		return cli.Usagef(errDataLoss)
 	}
-	return cli.ValidateSite("--to", o.To, false)
+	if o.To == "" {
+		return cli.Usagef("--to is required: the site to fail over to, source or target (kubectl sdrs status shows the active one). " +
+			"Naming it makes the command safe to run twice: a second run finds the group there and changes nothing")
+	}
+	return cli.ValidateSite("--to", o.To, true)
 }
 
-// Plan sets failoverMode Forced, allowDataLoss true and desiredActiveSite
-// to the site that is not active now (status.activeSite), or --to. The
-// operator's CEL rule requires allowDataLoss with Forced, so both go in one
-// patch.
+// Plan makes --to the active site with failoverMode Forced and
+// allowDataLoss true, the mode for this move only: once the group is
+// active there, --wait puts the previous mode back (Restore). The
+// operator's CEL rule requires allowDataLoss with Forced, so both go in
+// one patch. A group already active and desired at --to is left alone,
+// mode included, so that running the command again changes nothing.
 func Plan(o Options) cli.PlanFunc {
 	return func(pg *drv1alpha1.ProtectionGroup) (cli.Plan, error) {
 		var p cli.Plan
-		to := o.To
-		if to == "" {
-			if pg.Status.ActiveSite == "" {
-				return p, cli.Usagef("status.activeSite is not known yet, so the site to fail over to is not either: pass --to source|target")
-			}
-			to = pg.Status.ActiveSite.Other()
+		p.Site = o.To
+		if pg.Status.ActiveSite == o.To && pg.Spec.DesiredActiveSite == o.To {
+			p.Notes = append(p.Notes, fmt.Sprintf("already active at %s: nothing to fail over", o.To))
+			return p, nil
 		}
-		p.SetSpec("desiredActiveSite", pg.Spec.DesiredActiveSite, to)
-		p.SetSpec("failoverMode", pg.Spec.FailoverMode, drv1alpha1.FailoverForced)
-		p.SetSpec("allowDataLoss", pg.Spec.AllowDataLoss, true)
+		p.SetDesiredSite(pg, o.To)
+		p.SetSpecForMove("failoverMode", pg.Spec.FailoverMode, drv1alpha1.FailoverForced)
+		p.SetSpecForMove("allowDataLoss", pg.Spec.AllowDataLoss, true)
 		return p, nil
 	}
 }
 
-// Run patches the selected groups and, with --wait, waits for them.
+// Run patches the selected groups and, with --wait, waits for them and
+// then puts their failover mode back.
 func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err

@@ -1,9 +1,12 @@
 package failover_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -27,37 +30,59 @@ func TestFailover(t *testing.T) {
 		wantCode int
 		wantErr  string
 		want     map[string]string // namespace/name -> patch data
+		wantOut  []string          // substrings of stdout
 	}{
 		{name: "refused without --allow-data-loss, with exit code 2",
-			objs: []client.Object{clitest.PG("app")}, args: []string{"app"},
+			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--to", "target"},
 			wantCode: cli.ExitUsage, wantErr: "pass --allow-data-loss"},
 		{name: "refused without --allow-data-loss even as a dry run",
-			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--dry-run"},
+			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--to", "target", "--dry-run"},
 			wantCode: cli.ExitUsage, wantErr: "--allow-data-loss"},
-		{name: "fails over to the site that is not active",
+		{name: "refused without --to: the other site flips back when run twice",
 			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--allow-data-loss"},
-			want: map[string]string{"apps/app": forced("target")}},
+			wantCode: cli.ExitUsage, wantErr: "--to is required"},
+		{name: "fails over to --to for this move only",
+			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--to", "target", "--allow-data-loss"},
+			want: map[string]string{"apps/app": forced("target")},
+			wantOut: []string{"spec.desiredActiveSite: source -> target\n  spec.failoverMode: Planned -> Forced\n  spec.allowDataLoss: false -> true\n",
+				"without --wait nothing puts it back",
+				`kubectl patch pg app -n apps --type merge -p '{"spec":{"allowDataLoss":false,"failoverMode":"Planned"}}'`}},
 		{name: "from target back to source",
-			objs: []client.Object{clitest.PG("app", active(drv1alpha1.SiteTarget))}, args: []string{"app", "--allow-data-loss"},
+			objs: []client.Object{clitest.PG("app", active(drv1alpha1.SiteTarget))}, args: []string{"app", "--to", "source", "--allow-data-loss"},
 			want: map[string]string{"apps/app": forced("source")}},
-		{name: "forces a planned switchover that cannot finish (desired already the other site)",
+		{name: "run twice: already active at --to, nothing is patched, the mode included",
+			objs: []client.Object{clitest.PG("app", active(drv1alpha1.SiteTarget))}, args: []string{"app", "--to", "target", "--allow-data-loss"},
+			wantOut: []string{"protectiongroup.dr.sdrs.io/app unchanged\n  already active at target: nothing to fail over\n"}},
+		{name: "run twice while the first is in flight: nothing to change",
+			objs: []client.Object{clitest.PG("app", func(pg *drv1alpha1.ProtectionGroup) {
+				pg.Spec.DesiredActiveSite, pg.Spec.FailoverMode, pg.Spec.AllowDataLoss = drv1alpha1.SiteTarget, drv1alpha1.FailoverForced, true
+			})},
+			args:    []string{"app", "--to", "target", "--allow-data-loss"},
+			wantOut: []string{"protectiongroup.dr.sdrs.io/app unchanged\n"}},
+		{name: "forces a planned switchover that cannot finish (desired already --to)",
 			objs: []client.Object{clitest.PG("app", func(pg *drv1alpha1.ProtectionGroup) { pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })},
-			args: []string{"app", "--allow-data-loss"},
+			args: []string{"app", "--to", "target", "--allow-data-loss"},
 			want: map[string]string{"apps/app": forced("target")}},
-		{name: "--to overrides the computed site",
-			objs: []client.Object{clitest.PG("app")}, args: []string{"app", "--allow-data-loss", "--to", "source"},
-			want: map[string]string{"apps/app": forced("source")}},
-		{name: "unknown active site: refused, asks for --to",
+		{name: "an Auto mode is what goes back, and allowDataLoss stays true",
+			objs: []client.Object{clitest.PG("app", func(pg *drv1alpha1.ProtectionGroup) {
+				pg.Spec.FailoverMode, pg.Spec.AllowDataLoss = drv1alpha1.FailoverAuto, true
+			})},
+			args:    []string{"app", "--to", "target", "--allow-data-loss"},
+			want:    map[string]string{"apps/app": forced("target")},
+			wantOut: []string{`kubectl patch pg app -n apps --type merge -p '{"spec":{"failoverMode":"Auto"}}'`}},
+		{name: "unknown active site: --to says where",
 			objs: []client.Object{clitest.PG("app", func(pg *drv1alpha1.ProtectionGroup) { pg.Status.ActiveSite = "" })},
-			args: []string{"app", "--allow-data-loss"}, wantCode: cli.ExitUsage, wantErr: "ProtectionGroup not changed"},
-		{name: "a fleet moves each group away from its own active site; one refusal does not stop the rest",
+			args: []string{"app", "--to", "target", "--allow-data-loss"},
+			want: map[string]string{"apps/app": forced("target")}},
+		{name: "a fleet moves to --to; a group already there is left alone",
 			objs: []client.Object{
 				clitest.PG("a", clitest.Labels("site", "az1")),
 				clitest.PG("b", clitest.Labels("site", "az1"), active(drv1alpha1.SiteTarget)),
 				clitest.PG("c", clitest.Labels("site", "az1"), func(pg *drv1alpha1.ProtectionGroup) { pg.Status.ActiveSite = "" }),
 			},
-			args: []string{"-l", "site=az1", "--allow-data-loss"}, wantCode: cli.ExitUsage, wantErr: "1 of 3 ProtectionGroups not changed",
-			want: map[string]string{"apps/a": forced("target"), "apps/b": forced("source")}},
+			args:    []string{"-l", "site=az1", "--to", "target", "--allow-data-loss"},
+			want:    map[string]string{"apps/a": forced("target"), "apps/c": forced("target")},
+			wantOut: []string{"protectiongroup.dr.sdrs.io/b unchanged"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +106,11 @@ func TestFailover(t *testing.T) {
 					t.Errorf("patch of %s = %s, want %s", k, got[k], v)
 				}
 			}
+			for _, s := range tc.wantOut {
+				if !strings.Contains(env.Out.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, env.Out)
+				}
+			}
 		})
 	}
 }
@@ -89,11 +119,61 @@ func TestFailover(t *testing.T) {
 // sync puts back Planned and the old site.
 func TestFailoverArgoCDWarningNamesEveryField(t *testing.T) {
 	env := clitest.NewEnv([]client.Object{clitest.PG("app", clitest.Labels("argocd.argoproj.io/instance", "dr"))})
-	if err := env.Run(failover.NewCmd, "app", "--allow-data-loss"); err != nil {
+	if err := env.Run(failover.NewCmd, "app", "--to", "target", "--allow-data-loss"); err != nil {
 		t.Fatal(err)
 	}
 	want := "Warning: protectiongroup.dr.sdrs.io/app: " + cli.ArgoCDWarning + " (also failoverMode, allowDataLoss)\n"
 	if env.ErrOut.String() != want {
 		t.Errorf("stderr %q, want %q", env.ErrOut, want)
+	}
+}
+
+// With --wait, the mode goes back once the group is Ready at --to, in a
+// patch that carries the resourceVersion (so that it never overwrites a
+// change made meanwhile). A wait that ends otherwise prints that patch.
+func TestFailoverWaitPutsTheModeBack(t *testing.T) {
+	readyAtTarget := func(pg *drv1alpha1.ProtectionGroup) {
+		pg.Status.ActiveSite = drv1alpha1.SiteTarget
+		pg.Status.ObservedGeneration = pg.Generation
+		pg.Status.Conditions = []metav1.Condition{clitest.Cond(drv1alpha1.ReadyCondition, metav1.ConditionTrue,
+			drv1alpha1.ReconciledReason, "active site target (az-2) as desired", pg.Generation)}
+	}
+	cases := []struct {
+		name     string
+		steps    []func(*drv1alpha1.ProtectionGroup)
+		wantCode int
+		wantBack bool   // the restoring patch was sent
+		wantErr  string // substring of stderr
+	}{
+		{name: "Ready at --to: the mode goes back",
+			steps:    []func(*drv1alpha1.ProtectionGroup){func(*drv1alpha1.ProtectionGroup) {}, readyAtTarget},
+			wantBack: true},
+		{name: "Ready, but someone changed the spec: nothing goes back, the patch is printed",
+			steps: []func(*drv1alpha1.ProtectionGroup){func(*drv1alpha1.ProtectionGroup) {}, func(pg *drv1alpha1.ProtectionGroup) {
+				pg.Generation++
+				readyAtTarget(pg)
+			}},
+			wantCode: cli.ExitSuperseded,
+			wantErr:  `put back spec.failoverMode Forced -> Planned, spec.allowDataLoss true -> false:` + "\n" + `    kubectl patch pg app -n apps --type merge -p '{"spec":{"allowDataLoss":false,"failoverMode":"Planned"}}'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := clitest.NewEnv([]client.Object{clitest.PG("app")}, clitest.Script(tc.steps...))
+			err := failover.Run(context.Background(), env.Env, cli.MutateOptions{Selection: cli.Selection{Names: []string{"app"}},
+				DryRun: cli.DryRunNone, Wait: true, Timeout: time.Minute, PollInterval: time.Millisecond},
+				failover.Options{AllowDataLoss: true, To: drv1alpha1.SiteTarget})
+			if cli.Code(err) != tc.wantCode {
+				t.Fatalf("err %v (code %d), want code %d; stdout:\n%s", err, cli.Code(err), tc.wantCode, env.Out)
+			}
+			ps := env.Patches()
+			back := len(ps) == 2 && strings.HasPrefix(ps[1].Data, `{"metadata":{"resourceVersion":"`) &&
+				strings.HasSuffix(ps[1].Data, `"},"spec":{"allowDataLoss":false,"failoverMode":"Planned"}}`)
+			if back != tc.wantBack || len(ps) < 1 || ps[0].Data != `{"spec":{"allowDataLoss":true,"desiredActiveSite":"target","failoverMode":"Forced"}}` {
+				t.Errorf("patches %+v; want the mode put back: %v", ps, tc.wantBack)
+			}
+			if !strings.Contains(env.ErrOut.String(), tc.wantErr) {
+				t.Errorf("stderr %q lacks %q", env.ErrOut, tc.wantErr)
+			}
+		})
 	}
 }

@@ -28,7 +28,7 @@ func (o Options) Validate() error {
 func Plan(o Options) cli.PlanFunc {
 	return func(pg *drv1alpha1.ProtectionGroup) (cli.Plan, error) {
 		var p cli.Plan
-		p.SetSpec("desiredActiveSite", pg.Spec.DesiredActiveSite, o.To)
+		p.SetDesiredSite(pg, o.To)
 		if !o.KeepMode {
 			p.SetSpec("failoverMode", pg.Spec.FailoverMode, drv1alpha1.FailoverPlanned)
 		}

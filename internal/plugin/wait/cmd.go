@@ -21,11 +21,17 @@ func NewCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
 reports Ready=True for it, printing a line whenever the Ready reason or
 message or the current operation's step changes.
 
-Exits 0 when every group is Ready, 3 when --timeout passes first, and 4 when
+Exits 0 when every group is Ready, 3 when --timeout passes first, 4 when
 a group is Stalled for its current generation (a person must act; see the
-message, then fix the cause, change the spec or run "kubectl sdrs retry").`,
+message, then fix the cause, change the spec or run "kubectl sdrs retry"),
+and 6 when a group is paused with a change to act on (the operator starts
+nothing until "kubectl sdrs resume").
+
+The wait follows each group's current generation, so a spec changed while
+waiting is waited for. The --wait of the verbs that change a group does not:
+it waits only for the generation it wrote, and exits 5 if it is replaced.`,
 		Example: `  kubectl sdrs wait app1
-  kubectl sdrs wait -l tier=db --timeout 45m`,
+  kubectl sdrs wait -l tier=app --timeout 45m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sel.Names = args
 			if err := sel.Validate(true); err != nil {

@@ -41,6 +41,16 @@ func withRetry(pg *drv1alpha1.ProtectionGroup, annotation, handled string) *drv1
 	return pg
 }
 
+func site(pg *drv1alpha1.ProtectionGroup, s drv1alpha1.Site) *drv1alpha1.ProtectionGroup {
+	pg.Status.ActiveSite = s
+	return pg
+}
+
+func withOp(pg *drv1alpha1.ProtectionGroup) *drv1alpha1.ProtectionGroup {
+	pg.Status.CurrentOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationFailover, Step: drv1alpha1.StepSDRSAction}
+	return pg
+}
+
 func TestDecide(t *testing.T) {
 	cases := []struct {
 		name string
@@ -78,6 +88,23 @@ func TestDecide(t *testing.T) {
 			pg: withRetry(at(2, 2, stalledC("CredentialsInvalid", 2)), "tok", ""), exp: wait.Expect{RetryToken: "tok"}, want: wait.Failed},
 		{name: "retry token overwritten by someone else: the stall counts",
 			pg: withRetry(at(2, 2, stalledC("JobFailed", 2)), "newer", ""), exp: wait.Expect{RetryToken: "tok"}, want: wait.Failed},
+		{name: "the spec changed after this verb's write: superseded, whatever Ready says",
+			pg: site(at(3, 3, ready(T, "Reconciled", 3)), drv1alpha1.SiteTarget), exp: wait.Expect{Generation: 2, Site: drv1alpha1.SiteSource},
+			want: wait.Superseded, msg: "generation 3, desiredActiveSite source, replaced generation 2 that this command wrote (active site source)"},
+		{name: "the generation this verb wrote is Ready at the site it asked for: done",
+			pg: site(at(2, 2, ready(T, "Reconciled", 2)), drv1alpha1.SiteTarget), exp: wait.Expect{Generation: 2, Site: drv1alpha1.SiteTarget}, want: wait.Done},
+		{name: "Ready but at another site than asked for: not done",
+			pg: at(2, 2, ready(T, "Reconciled", 2)), exp: wait.Expect{Generation: 2, Site: drv1alpha1.SiteTarget},
+			want: wait.Waiting, msg: "the active site is source, not target"},
+		{name: "paused with nothing in flight: stop, with the resume command",
+			pg:   at(2, 2, ready(F, drv1alpha1.ReconciliationPausedReason, 2), pausedC(T)),
+			want: wait.Paused, msg: "kubectl sdrs resume app -n apps --wait"},
+		{name: "paused with a job in flight: the operator still follows it",
+			pg: withOp(at(2, 2, ready(F, drv1alpha1.ReconciliationPausedReason, 2), pausedC(T))), want: wait.Waiting},
+		{name: "paused, but Ready for an older generation: the operator has not read the change yet",
+			pg: at(2, 1, ready(F, drv1alpha1.ReconciliationPausedReason, 1), pausedC(T)), want: wait.Waiting},
+		{name: "pause: a newer generation does not matter",
+			pg: at(3, 3, pausedC(T)), exp: wait.Expect{Pause: wait.PauseOn, Generation: 2}, want: wait.Done},
 		{name: "pause: done once Paused is True, whatever Ready says",
 			pg: at(2, 2, ready(F, "ReconciliationPaused", 2), pausedC(T)), exp: wait.Expect{Pause: wait.PauseOn}, want: wait.Done, msg: "paused"},
 		{name: "pause: waiting while Paused is False",

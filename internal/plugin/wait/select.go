@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -22,9 +21,10 @@ func Select(ctx context.Context, env *cli.Env, sel cli.Selection, o Options) err
 	if len(pgs) == 0 {
 		return fmt.Errorf("no ProtectionGroups found %s", sel.Where(env))
 	}
-	keys := make([]types.NamespacedName, len(pgs))
+	// No generation: the wait verb follows each group's current spec.
+	targets := make([]cli.Target, len(pgs))
 	for i := range pgs {
-		keys[i] = client.ObjectKeyFromObject(&pgs[i])
+		targets[i] = cli.Target{Key: client.ObjectKeyFromObject(&pgs[i])}
 	}
-	return Run(ctx, env, keys, o)
+	return Run(ctx, env, targets, o)
 }

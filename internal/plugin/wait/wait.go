@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,16 +35,20 @@ type Options struct {
 // tracker remembers what was last printed for one group, so that a line
 // appears only when something a person cares about changed.
 type tracker struct {
+	cli.Target
 	key  types.NamespacedName
 	last string
 	msg  string
+	done bool // Done, and anything to restore put back
 }
 
 // Run waits until every group is Done. It prints a progress line whenever
 // a group's Ready reason or message, or its current operation's step,
-// changes. It returns an error with exit code 4 when a group stalls (after
+// changes. A group that is Done has what its verb set for the move only
+// put back (Target.Restore). It returns an error with exit code 4 when a
+// group stalls, 5 when its spec changed again, 6 when it is paused (after
 // the others finished), 3 on timeout and 1 when a group disappears.
-func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Options) error {
+func Run(ctx context.Context, env *cli.Env, targets []cli.Target, o Options) (err error) {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
@@ -52,10 +57,16 @@ func Run(ctx context.Context, env *cli.Env, keys []types.NamespacedName, o Optio
 	// rate-limiter complaint about the deadline.
 	deadline, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	pending := make([]*tracker, 0, len(keys))
-	for _, k := range keys {
-		pending = append(pending, &tracker{key: k})
+	pending := make([]*tracker, 0, len(targets))
+	for _, t := range targets {
+		pending = append(pending, &tracker{Target: t, key: t.Key})
 	}
+	all := slices.Clone(pending)
+	defer func() {
+		if err != nil {
+			printRestoreHints(env, all, o)
+		}
+	}()
 	start := env.Now()
 	ticker := time.NewTicker(o.Interval)
 	defer ticker.Stop()
@@ -102,24 +113,32 @@ func step(ctx context.Context, env *cli.Env, t *tracker, o Options, start time.T
 		report(env, t, ref(t.key, o), fmt.Sprintf("cannot read: %v", err), start)
 		return false, nil
 	}
-	d := Decide(&pg, o.Expect)
+	exp := o.Expect
+	exp.Generation, exp.Site = t.Generation, t.Site
+	d := Decide(&pg, exp)
 	r := cli.Ref(&pg, o.AllNamespaces)
 	line := d.Message
-	if op := operation(&pg); op != "" && d.State == Waiting {
+	if op := cli.DescribeOperation(pg.Status.CurrentOperation); op != "" && d.State == Waiting {
 		line = op + "; " + line
 	}
 	switch d.State {
+	case Waiting:
+		report(env, t, r, line, start)
+		return false, nil
 	case Done:
 		fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
+		if t.Restore != nil {
+			if err := restore(ctx, env, t.Target, &pg, o); err != nil {
+				return false, fmt.Errorf("%s: %w", r, err)
+			}
+		}
+		t.done = true
 		return true, nil
-	case Failed:
-		// The timeline on stdout ends with the stall; the error (stderr)
-		// repeats it once for scripts that only keep stderr.
-		fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
-		return false, cli.WithCode(cli.ExitStalled, fmt.Errorf("%s: %s", r, d.Message))
 	}
-	report(env, t, r, line, start)
-	return false, nil
+	// The timeline on stdout ends with the outcome; the error (stderr)
+	// repeats it once for scripts that only keep stderr.
+	fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, d.Message)
+	return false, cli.WithCode(d.State.ExitCode(), fmt.Errorf("%s: %s", r, d.Message))
 }
 
 func report(env *cli.Env, t *tracker, r, line string, start time.Time) {
@@ -131,23 +150,6 @@ func report(env *cli.Env, t *tracker, r, line string, start time.Time) {
 	fmt.Fprintf(env.Out, "%s %s: %s\n", elapsed(env, start), r, line)
 }
 
-// operation words the operation in flight, e.g. "PlannedFailover
-// source->target step StopServers".
-func operation(pg *drv1alpha1.ProtectionGroup) string {
-	op := pg.Status.CurrentOperation
-	if op == nil {
-		return ""
-	}
-	s := string(op.Type)
-	if op.From != "" || op.To != "" {
-		s += fmt.Sprintf(" %s->%s", orDash(string(op.From)), orDash(string(op.To)))
-	}
-	if op.Step != "" {
-		s += " step " + string(op.Step)
-	}
-	return s
-}
-
 func failed(failures []error) error {
 	if len(failures) == 0 {
 		return nil
@@ -156,13 +158,20 @@ func failed(failures []error) error {
 	for i, f := range failures {
 		msgs[i] = f.Error()
 	}
-	code := cli.ExitError
-	for _, f := range failures {
-		if cli.Code(f) == cli.ExitStalled {
-			code = cli.ExitStalled
+	return cli.WithCode(mostUrgent(failures), errors.New(strings.Join(msgs, "; ")))
+}
+
+// mostUrgent picks a fleet's exit code: a stall needs a person most, then
+// a request someone else replaced, then a pause; anything else is 1.
+func mostUrgent(failures []error) int {
+	for _, code := range []int{cli.ExitStalled, cli.ExitSuperseded, cli.ExitPaused} {
+		for _, f := range failures {
+			if cli.Code(f) == code {
+				return code
+			}
 		}
 	}
-	return cli.WithCode(code, errors.New(strings.Join(msgs, "; ")))
+	return cli.ExitError
 }
 
 func timedOut(ctx context.Context, pending []*tracker, failures []error, o Options) error {
@@ -175,8 +184,10 @@ func timedOut(ctx context.Context, pending []*tracker, failures []error, o Optio
 	}
 	err := cli.WithCode(cli.ExitTimeout, fmt.Errorf("timed out after %s waiting for %s", o.Timeout, strings.Join(msgs, ", ")))
 	if len(failures) > 0 {
-		// A stall is the more urgent news; the timeout is in the message.
-		return cli.WithCode(cli.ExitStalled, fmt.Errorf("%v; %v", failed(failures), err))
+		// A group's own outcome is the more urgent news; the timeout is
+		// in the message.
+		f := failed(failures)
+		return cli.WithCode(cli.Code(f), fmt.Errorf("%v; %v", f, err))
 	}
 	return err
 }
@@ -196,4 +207,27 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printRestoreHints tells, for each group whose wait did not finish, how
+// to put back what its verb set for the move only: the move may still
+// finish, and only then is it safe to put back.
+func printRestoreHints(env *cli.Env, trackers []*tracker, o Options) {
+	for _, t := range trackers {
+		if t.Restore == nil || t.done {
+			continue
+		}
+		var pg drv1alpha1.ProtectionGroup
+		pg.Namespace, pg.Name = t.key.Namespace, t.key.Name
+		fmt.Fprintf(env.ErrOut, "Warning: %s: %s left as set for this move, which did not finish while this command waited. Once %s is Ready at %s, put back %s:\n    %s\n",
+			ref(t.key, o), changedPaths(t.Restore), pg.Name, t.Site, t.Restore.Words(), t.Restore.Command(&pg))
+	}
+}
+
+func changedPaths(r *cli.Restore) string {
+	paths := make([]string, len(r.Changes))
+	for i, c := range r.Changes {
+		paths[i] = c.Path + " " + c.From
+	}
+	return strings.Join(paths, ", ")
 }

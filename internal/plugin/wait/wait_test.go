@@ -123,7 +123,7 @@ func TestRunFleetReportsStallAfterOthersFinish(t *testing.T) {
 // The group was deleted while waiting: exit 1, not a timeout.
 func TestRunDeleted(t *testing.T) {
 	env := clitest.NewEnv([]client.Object{clitest.PG("app")})
-	err := wait.Run(context.Background(), env.Env, []client.ObjectKey{{Namespace: "apps", Name: "gone"}},
+	err := wait.Run(context.Background(), env.Env, []cli.Target{{Key: client.ObjectKey{Namespace: "apps", Name: "gone"}}},
 		wait.Options{Timeout: time.Minute, Interval: time.Millisecond})
 	if cli.Code(err) != cli.ExitError || !strings.Contains(err.Error(), "apps/gone was deleted") {
 		t.Fatalf("err %v (code %d), want exit 1 for a deleted group", err, cli.Code(err))

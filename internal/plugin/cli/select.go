@@ -26,11 +26,14 @@ type Selection struct {
 // verbs list everything when no name is given, as kubectl get does, so they
 // need no --all.
 func (s *Selection) AddFlags(fs *pflag.FlagSet, withAll bool) {
-	fs.StringVarP(&s.Selector, "selector", "l", "", "act on ProtectionGroups matching this label selector (e.g. -l tier=db)")
-	fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "select in all namespaces (with -l or --all)")
-	if withAll {
-		fs.BoolVar(&s.All, "all", false, "act on every ProtectionGroup in the namespace (all namespaces with -A)")
+	if !withAll {
+		fs.StringVarP(&s.Selector, "selector", "l", "", "only ProtectionGroups matching this label selector (e.g. -l tier=web)")
+		fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "list ProtectionGroups in all namespaces, not only in the current one")
+		return
 	}
+	fs.StringVarP(&s.Selector, "selector", "l", "", "act on ProtectionGroups matching this label selector (e.g. -l tier=web)")
+	fs.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "select in all namespaces (with -l or --all)")
+	fs.BoolVar(&s.All, "all", false, "act on every ProtectionGroup in the namespace (all namespaces with -A)")
 }
 
 // Validate checks that the selection is unambiguous. A verb that changes

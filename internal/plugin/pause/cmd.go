@@ -30,6 +30,13 @@ reports Paused=False and the group is Ready.`,
 	})
 }
 
+// Pause and resume change an annotation, not the spec, so their --wait
+// waits for the Paused condition rather than for a new generation.
+const (
+	pauseWaitUsage  = "after patching, wait until the operator reports Paused=True for each group (no new SDRS action starts from then on)"
+	resumeWaitUsage = "after patching, wait until the operator reports Paused=False and each group is Ready"
+)
+
 func newCmd(newEnv func() (*cli.Env, error), paused bool, cmd *cobra.Command) *cobra.Command {
 	var mo cli.MutateOptions
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -44,5 +51,10 @@ func newCmd(newEnv func() (*cli.Env, error), paused bool, cmd *cobra.Command) *c
 		return Run(cmd.Context(), env, mo, paused)
 	}
 	mo.AddFlags(cmd)
+	wait := cmd.Flags().Lookup("wait")
+	wait.Usage = resumeWaitUsage
+	if paused {
+		wait.Usage = pauseWaitUsage
+	}
 	return cmd
 }

@@ -16,15 +16,22 @@ func NewCmd(newEnv func() (*cli.Env, error)) *cobra.Command {
 
   DESIRED      spec.desiredActiveSite
   ACTIVE       status.activeSite, the site serving now
+  MODE         spec.failoverMode (a warning follows the table for Forced)
   PRODUCTION   the availability zone serving now
   DR           the availability zone receiving replication
   REPLICATION  replication status and progress
   OPERATION    the operation in flight and its step
   LAST         the last finished operation's result and type
-  READY        Ready condition status/reason ("(stale)" when set for an older generation)`,
+  READY        Ready condition status/reason ("(stale)" when set for an older
+               generation, "(paused)" while dr.sdrs.io/paused is "true")
+
+Warnings on stderr name groups whose failoverMode is Forced (the next change
+of desiredActiveSite would be another forced failover) and paused groups.
+Without names or -l, every group in the namespace is listed (-A: in all
+namespaces).`,
 		Example: `  kubectl sdrs status
   kubectl sdrs status app1 -o yaml
-  kubectl sdrs status -A -l tier=db`,
+  kubectl sdrs status -A -l tier=app`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
 			if err := cli.ValidateOutput(o.Output); err != nil {

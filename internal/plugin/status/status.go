@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -46,13 +47,39 @@ func Run(ctx context.Context, env *cli.Env, o Options) error {
 		fmt.Fprintf(env.ErrOut, "No ProtectionGroups found %s.\n", o.Where(env))
 		return nil
 	}
-	return Render(env.Out, pgs, o.AllNamespaces)
+	if err := Render(env.Out, pgs, o.AllNamespaces); err != nil {
+		return err
+	}
+	for i := range pgs {
+		for _, w := range Warnings(&pgs[i]) {
+			fmt.Fprintf(env.ErrOut, "Warning: %s: %s\n", cli.Ref(&pgs[i], o.AllNamespaces), w)
+		}
+	}
+	return nil
 }
+
+// Warnings are what makes a group less safe than its row looks: a Forced
+// failover mode left behind, which makes the next change of
+// desiredActiveSite another forced failover, and a pause.
+func Warnings(pg *drv1alpha1.ProtectionGroup) []string {
+	var out []string
+	if pg.Spec.FailoverMode == drv1alpha1.FailoverForced {
+		out = append(out, fmt.Sprintf("failoverMode is Forced: the next change of desiredActiveSite is another forced failover, which may lose data. "+
+			"Once no forced failover is meant any more: kubectl patch pg %s -n %s --type merge -p '%s'", pg.Name, pg.Namespace, plannedPatch))
+	}
+	if pg.IsPaused() {
+		out = append(out, "paused: the operator starts no SDRS action until it is resumed: "+cli.ResumeCommand(pg))
+	}
+	return out
+}
+
+// plannedPatch puts a group back to planned failovers without data loss.
+const plannedPatch = `{"spec":{"failoverMode":"Planned","allowDataLoss":false}}`
 
 // Render writes the status table.
 func Render(w io.Writer, pgs []drv1alpha1.ProtectionGroup, withNamespace bool) error {
 	t := cli.NewTable(w)
-	head := []string{"NAME", "DESIRED", "ACTIVE", "PRODUCTION", "DR", "REPLICATION", "OPERATION", "LAST", "READY"}
+	head := []string{"NAME", "DESIRED", "ACTIVE", "MODE", "PRODUCTION", "DR", "REPLICATION", "OPERATION", "LAST", "READY"}
 	if withNamespace {
 		head = append([]string{"NAMESPACE"}, head...)
 	}
@@ -73,7 +100,7 @@ func columns(pg *drv1alpha1.ProtectionGroup) []string {
 	if st.Sites != nil {
 		prod, dr = st.Sites.Production, st.Sites.DisasterRecovery
 	}
-	return []string{pg.Name, string(pg.Spec.DesiredActiveSite), string(st.ActiveSite), prod, dr,
+	return []string{pg.Name, string(pg.Spec.DesiredActiveSite), string(st.ActiveSite), string(pg.Spec.FailoverMode), prod, dr,
 		replication(st.Replication), operation(st.CurrentOperation), last(st.LastOperation), ready(pg)}
 }
 
@@ -102,15 +129,18 @@ func last(op *drv1alpha1.Operation) string {
 }
 
 // ready shows Ready as status/reason and marks it stale when it was set for
-// an older generation: a stale True must not read as done.
+// an older generation, and paused while the paused annotation is set: a
+// stale or paused True must not read as done or as free to move.
 func ready(pg *drv1alpha1.ProtectionGroup) string {
-	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition)
-	if c == nil {
-		return ""
+	var s string
+	if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition); c != nil {
+		s = fmt.Sprintf("%s/%s", c.Status, c.Reason)
+		if c.ObservedGeneration != pg.Generation {
+			s += " (stale)"
+		}
 	}
-	s := fmt.Sprintf("%s/%s", c.Status, c.Reason)
-	if c.ObservedGeneration != pg.Generation {
-		s += " (stale)"
+	if pg.IsPaused() {
+		s = strings.TrimSpace(s + " (paused)")
 	}
 	return s
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/status"
 )
 
-// groups covers each kind of row: converged after a switchover, a planned
-// failover in flight (Ready stale for the new generation), a fresh group
-// the operator has not read yet, and one in another namespace.
+// groups covers each kind of row: converged after a forced failover that
+// left failoverMode Forced, a planned failover in flight (Ready stale for
+// the new generation) on a paused group, a fresh group the operator has
+// not read yet, and one in another namespace.
 func groups() []client.Object {
 	moving := clitest.PG("billing", func(pg *drv1alpha1.ProtectionGroup) {
 		pg.Generation = 3
@@ -22,11 +23,12 @@ func groups() []client.Object {
 		pg.Status.Replication = &drv1alpha1.ReplicationObservation{Status: "copying", Progress: 42}
 		pg.Status.CurrentOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, Step: drv1alpha1.StepStopServers}
 		pg.Status.LastOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationEnableProtection, Result: drv1alpha1.OperationSucceeded}
-	})
+	}, clitest.Annotations(drv1alpha1.PausedAnnotation, "true"))
 	done := clitest.PG("crm", func(pg *drv1alpha1.ProtectionGroup) {
 		pg.Spec.DesiredActiveSite, pg.Status.ActiveSite = drv1alpha1.SiteTarget, drv1alpha1.SiteTarget
 		pg.Status.Sites = &drv1alpha1.SiteRoles{Production: "az-2", DisasterRecovery: "az-1"}
-		pg.Status.LastOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, Result: drv1alpha1.OperationSucceeded}
+		pg.Spec.FailoverMode, pg.Spec.AllowDataLoss = drv1alpha1.FailoverForced, true
+		pg.Status.LastOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationFailover, Result: drv1alpha1.OperationSucceeded}
 	})
 	fresh := clitest.PG("new", func(pg *drv1alpha1.ProtectionGroup) { pg.Status = drv1alpha1.ProtectionGroupStatus{} })
 	other := clitest.PG("erp", clitest.InNamespace("finance"))
@@ -40,19 +42,19 @@ func TestStatusTable(t *testing.T) {
 		want string
 	}{
 		{name: "namespace", want: "" +
-			"NAME      DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
-			"billing   target    source   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale)\n" +
-			"crm       target    target   az-2         az-1   active 100%   -                             Succeeded PlannedFailover    True/Reconciled\n" +
-			"new       source    -        -            -      -             -                             -                            -\n"},
+			"NAME      DESIRED   ACTIVE   MODE      PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
+			"billing   target    source   Planned   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale) (paused)\n" +
+			"crm       target    target   Forced    az-2         az-1   active 100%   -                             Succeeded Failover           True/Reconciled\n" +
+			"new       source    -        Planned   -            -      -             -                             -                            -\n"},
 		{name: "all namespaces adds NAMESPACE", o: status.Options{Selection: cli.Selection{AllNamespaces: true, Selector: "!x"}}, want: "" +
-			"NAMESPACE   NAME      DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
-			"apps        billing   target    source   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale)\n" +
-			"apps        crm       target    target   az-2         az-1   active 100%   -                             Succeeded PlannedFailover    True/Reconciled\n" +
-			"apps        new       source    -        -            -      -             -                             -                            -\n" +
-			"finance     erp       source    source   az-1         az-2   active 100%   -                             -                            True/Reconciled\n"},
+			"NAMESPACE   NAME      DESIRED   ACTIVE   MODE      PRODUCTION   DR     REPLICATION   OPERATION                     LAST                         READY\n" +
+			"apps        billing   target    source   Planned   az-1         az-2   copying 42%   PlannedFailover/StopServers   Succeeded EnableProtection   True/Reconciled (stale) (paused)\n" +
+			"apps        crm       target    target   Forced    az-2         az-1   active 100%   -                             Succeeded Failover           True/Reconciled\n" +
+			"apps        new       source    -        Planned   -            -      -             -                             -                            -\n" +
+			"finance     erp       source    source   Planned   az-1         az-2   active 100%   -                             -                            True/Reconciled\n"},
 		{name: "named groups only", o: status.Options{Selection: cli.Selection{Names: []string{"crm"}}}, want: "" +
-			"NAME   DESIRED   ACTIVE   PRODUCTION   DR     REPLICATION   OPERATION   LAST                        READY\n" +
-			"crm    target    target   az-2         az-1   active 100%   -           Succeeded PlannedFailover   True/Reconciled\n"},
+			"NAME   DESIRED   ACTIVE   MODE     PRODUCTION   DR     REPLICATION   OPERATION   LAST                 READY\n" +
+			"crm    target    target   Forced   az-2         az-1   active 100%   -           Succeeded Failover   True/Reconciled\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +66,22 @@ func TestStatusTable(t *testing.T) {
 				t.Errorf("table:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
+	}
+}
+
+// A Forced mode left behind and a pause are easy to miss in a table, so
+// each gets a warning on stderr that says what to do.
+func TestStatusWarnsForcedModeAndPause(t *testing.T) {
+	env := clitest.NewEnv(groups())
+	if err := env.Run(status.NewCmd); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"Warning: protectiongroup.dr.sdrs.io/billing: paused: the operator starts no SDRS action until it is resumed: kubectl sdrs resume billing -n apps --wait\n" +
+		"Warning: protectiongroup.dr.sdrs.io/crm: failoverMode is Forced: the next change of desiredActiveSite is another forced failover, which may lose data. " +
+		`Once no forced failover is meant any more: kubectl patch pg crm -n apps --type merge -p '{"spec":{"failoverMode":"Planned","allowDataLoss":false}}'` + "\n"
+	if env.ErrOut.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", env.ErrOut, want)
 	}
 }
 

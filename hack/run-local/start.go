@@ -137,7 +137,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 		return nil, err
 	}
 
-	mgr, err := startManager(ctx, managerBin, mkcPath, s.logPath("manager"), o.managerArgs, console)
+	mgr, metricsURL, err := startManager(ctx, managerBin, mkcPath, s.logPath("manager"), o.managerArgs, console)
 	if mgr != nil {
 		td.pushProcess(mgr, log)
 	}
@@ -183,7 +183,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	if err := writeFileAtomic(kcPath, akc, 0o600); err != nil {
 		return nil, err
 	}
-	log.Plain(banner(root, kcPath, envPath, o.binDir))
+	log.Plain(banner(root, kcPath, envPath, o.binDir, metricsURL))
 	log.Plain(readyLine + "\n")
 	return s, nil
 }

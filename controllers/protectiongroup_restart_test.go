@@ -71,13 +71,15 @@ func TestRestartMidJob(t *testing.T) {
 	}
 }
 
-// With the default RecordJobIDAfter, a job ID lives only in the process
-// that issued the action until the job has run that long. An operator
-// restarted before then judges by the group's status, which SDRS set when
-// it accepted the action: still exactly one action, and the operation ends
-// well.
+// With RecordJobIDAfter above 0, a job ID lives only in the process that
+// issued the action until the job has run that long. An operator restarted
+// before then judges the attempt by the group's status and the task center:
+// still exactly one action, and the operation ends well.
 func TestRestartBeforeJobIDRecorded(t *testing.T) {
 	needEnv(t)
+	// The trade --record-job-id-after offers: the job ID waits in memory.
+	stopManager()
+	startManager(recordJobIDAt(10 * time.Second))
 	pg, g := restartGroup(t, "restart-unrecorded")
 
 	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })

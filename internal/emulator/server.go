@@ -129,6 +129,11 @@ func (e *Emulator) prepare(a *api, c *call) *apiError {
 		c.operation = rt.classify(body)
 	}
 	c.groupID = params["server_group_id"]
+	if c.groupID == "" {
+		// List calls filtered by group (protected instances, failure
+		// jobs) are logged against it too.
+		c.groupID = c.r.URL.Query().Get("server_group_id")
+	}
 
 	e.mu.Lock()
 	d := e.decideFault(a.ecs)

@@ -161,6 +161,53 @@ func TestDefaultDeploysTheOperator(t *testing.T) {
 
 func ptrTrue(b *bool) bool { return b != nil && *b }
 
+// Changing a ProtectionGroup's spec is failing it over, so no role that
+// may do it aggregates into a built-in role: editing a namespace must not
+// grant failover rights. People get them from an explicit binding of
+// protectiongroup-operator-role; reading still comes with view.
+func TestFailoverRightsAreNotAggregated(t *testing.T) {
+	objs := render(t, "default")
+	writes := []string{"create", "update", "patch", "delete", "deletecollection", "*"}
+	var operator, viewer rbacv1.ClusterRole
+	for _, o := range objs {
+		if o.GetKind() != "ClusterRole" {
+			continue
+		}
+		var cr rbacv1.ClusterRole
+		find(t, objs, "ClusterRole", o.GetName(), &cr)
+		switch cr.Name {
+		case "sdrs-operator-protectiongroup-operator-role":
+			operator = cr
+		case "sdrs-operator-protectiongroup-viewer-role":
+			viewer = cr
+		}
+		mayWrite := false
+		for _, r := range cr.Rules {
+			if (slices.Contains(r.APIGroups, "dr.sdrs.io") || slices.Contains(r.APIGroups, "*")) &&
+				(slices.Contains(r.Resources, "protectiongroups") || slices.Contains(r.Resources, "*")) &&
+				slices.ContainsFunc(r.Verbs, func(v string) bool { return slices.Contains(writes, v) }) {
+				mayWrite = true
+			}
+		}
+		for k := range cr.Labels {
+			if mayWrite && strings.HasPrefix(k, "rbac.authorization.k8s.io/aggregate-to-") {
+				t.Errorf("ClusterRole %s may change ProtectionGroups and carries %s: anyone with that built-in role could fail groups over", cr.Name, k)
+			}
+		}
+	}
+	if operator.Name == "" || viewer.Name == "" {
+		t.Fatalf("config/default renders no protectiongroup-operator-role or protectiongroup-viewer-role")
+	}
+	if !slices.ContainsFunc(operator.Rules, func(r rbacv1.PolicyRule) bool {
+		return slices.Contains(r.Resources, "protectiongroups") && slices.Contains(r.Verbs, "patch")
+	}) {
+		t.Errorf("%s cannot patch ProtectionGroups, so binding it grants no failover rights: %+v", operator.Name, operator.Rules)
+	}
+	if viewer.Labels["rbac.authorization.k8s.io/aggregate-to-view"] != "true" {
+		t.Errorf("%s should aggregate into view: labels %v", viewer.Name, viewer.Labels)
+	}
+}
+
 func TestSamplesRender(t *testing.T) {
 	objs := render(t, "samples")
 	var kinds []string

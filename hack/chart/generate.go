@@ -92,7 +92,7 @@ func generated(root string) ([]genFile, error) {
 		{managerRoleSrc, "manager-role-rules.yaml", managerRoles["ClusterRole"]},
 		{managerRoleSrc, "manager-credentials-role-rules.yaml", managerRoles["Role"]},
 		{"config/rbac/leader_election_role.yaml", "leader-election-role-rules.yaml", nil},
-		{"config/rbac/protectiongroup_editor_role.yaml", "protectiongroup-editor-role-rules.yaml", nil},
+		{"config/rbac/protectiongroup_operator_role.yaml", "protectiongroup-operator-role-rules.yaml", nil},
 		{"config/rbac/protectiongroup_viewer_role.yaml", "protectiongroup-viewer-role-rules.yaml", nil},
 		{"config/rbac/providerconfig_viewer_role.yaml", "providerconfig-viewer-role-rules.yaml", nil},
 	} {

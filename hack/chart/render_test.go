@@ -352,19 +352,29 @@ func TestRBACMatchesConfig(t *testing.T) {
 			diff(t, "RoleBinding roleRef", rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: gotR.Name}, rb.RoleRef)
 			diff(t, "RoleBinding subjects", []rbacv1.Subject{sa}, rb.Subjects)
 
-			for _, f := range []string{"protectiongroup_editor_role.yaml", "protectiongroup_viewer_role.yaml", "providerconfig_viewer_role.yaml"} {
+			for _, f := range []string{"protectiongroup_operator_role.yaml", "protectiongroup_viewer_role.yaml", "providerconfig_viewer_role.yaml"} {
 				var w, g rbacv1.ClusterRole
 				configObject(t, "config/rbac/"+f, "ClusterRole", &w)
 				get(t, objs, "ClusterRole", prefix+w.Name, &g)
 				diff(t, f+" rules", w.Rules, g.Rules)
-				for k, v := range w.Labels {
-					if strings.HasPrefix(k, "rbac.authorization.k8s.io/") && g.Labels[k] != v {
-						t.Errorf("%s: label %s=%s is missing", g.Name, k, v)
-					}
-				}
+				// Aggregation decides who gets a role without a binding, so
+				// the chart aggregates exactly as config/ does.
+				diff(t, f+" aggregation labels", aggregationLabels(w.Labels), aggregationLabels(g.Labels))
 			}
 		})
 	}
+}
+
+// aggregationLabels returns the rbac.authorization.k8s.io/ labels that
+// aggregate a ClusterRole into others.
+func aggregationLabels(labels map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range labels {
+		if strings.HasPrefix(k, "rbac.authorization.k8s.io/") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Every value the chart offers reaches the manifests.
@@ -392,7 +402,10 @@ func TestNonDefaultValues(t *testing.T) {
 		"prometheusRule":    map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
 		"providerConfig": map[string]any{
 			"create": true, "name": "hwc", "region": "ap-southeast-1", "projectID": "0123456789abcdef0123456789abcdef",
-			"endpoint": "https://sdrs.example.internal", "ecsEndpoint": "https://ecs.example.internal", "caBundle": ca,
+			"endpoint": "http://sdrs.example.internal", "ecsEndpoint": "https://ecs.example.internal", "caBundle": ca,
+			"allowInsecureHTTP": true,
+			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"sdrs.io/failover": "allowed"},
+				"matchExpressions": []any{map[string]any{"key": "env", "operator": "In", "values": []any{"prod"}}}},
 			"rateLimit": map[string]any{"callsPerSecond": 5, "burst": 10}, "syncInterval": "2m",
 			"credentials": map[string]any{"secretName": "hwc-aksk"},
 		},
@@ -496,7 +509,10 @@ func TestNonDefaultValues(t *testing.T) {
 	spec := pc.obj["spec"].(map[string]any)
 	diff(t, "credentialsSecretRef", map[string]any{"namespace": "secrets", "name": "hwc-aksk"}, spec["credentialsSecretRef"])
 	diff(t, "region", "ap-southeast-1", spec["region"])
-	diff(t, "endpoint", "https://sdrs.example.internal", spec["endpoint"])
+	diff(t, "endpoint", "http://sdrs.example.internal", spec["endpoint"])
+	diff(t, "allowInsecureHTTP", true, spec["allowInsecureHTTP"])
+	diff(t, "namespaceSelector", map[string]any{"matchLabels": map[string]any{"sdrs.io/failover": "allowed"},
+		"matchExpressions": []any{map[string]any{"key": "env", "operator": "In", "values": []any{"prod"}}}}, spec["namespaceSelector"])
 	diff(t, "ecsEndpoint", "https://ecs.example.internal", spec["ecsEndpoint"])
 	diff(t, "syncInterval", "2m", spec["syncInterval"])
 	diff(t, "rateLimit", map[string]any{"callsPerSecond": float64(5), "burst": float64(10)}, spec["rateLimit"])
@@ -543,7 +559,7 @@ func TestMinimalProviderConfig(t *testing.T) {
 	validateAgainstCRD(t, pc, "config/crd/bases/dr.sdrs.io_providerconfigs.yaml")
 	spec := pc.obj["spec"].(map[string]any)
 	diff(t, "credentialsSecretRef", map[string]any{"namespace": credentialsNamespace, "name": "sdrs-credentials"}, spec["credentialsSecretRef"])
-	for _, k := range []string{"endpoint", "ecsEndpoint", "caBundle", "rateLimit", "syncInterval"} {
+	for _, k := range []string{"endpoint", "ecsEndpoint", "caBundle", "rateLimit", "syncInterval", "allowInsecureHTTP", "namespaceSelector"} {
 		if _, set := spec[k]; set {
 			t.Errorf("%s is set although its value is empty; the operator would not use the SDK's defaults", k)
 		}
@@ -605,12 +621,13 @@ func crdErrors(t *testing.T, o object, crdFile string) field.ErrorList {
 // rejects, CEL rules included.
 func TestCRDValidationRejectsBadProviderConfigs(t *testing.T) {
 	for name, spec := range map[string]map[string]any{
-		"no region":                    {"projectID": "p", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
-		"syncInterval below 1s (CEL)":  {"region": "r", "projectID": "p", "syncInterval": "500ms", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
-		"endpoint not a URL (CEL)":     {"region": "r", "projectID": "p", "endpoint": "ftp://x", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
-		"caBundle and insecure (CEL)":  {"region": "r", "projectID": "p", "caBundle": "eA==", "insecureSkipTLSVerify": true, "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
-		"an unknown field":             {"region": "r", "projectID": "p", "regoin": "x", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
-		"rate limit above the maximum": {"region": "r", "projectID": "p", "rateLimit": map[string]any{"callsPerSecond": int64(5000)}, "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"no region":                     {"projectID": "p", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"syncInterval below 1s (CEL)":   {"region": "r", "projectID": "p", "syncInterval": "500ms", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"endpoint not a URL (CEL)":      {"region": "r", "projectID": "p", "endpoint": "ftp://x", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"http without the opt-in (CEL)": {"region": "r", "projectID": "p", "endpoint": "http://x", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"caBundle and insecure (CEL)":   {"region": "r", "projectID": "p", "caBundle": "eA==", "insecureSkipTLSVerify": true, "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"an unknown field":              {"region": "r", "projectID": "p", "regoin": "x", "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
+		"rate limit above the maximum":  {"region": "r", "projectID": "p", "rateLimit": map[string]any{"callsPerSecond": int64(5000)}, "credentialsSecretRef": map[string]any{"namespace": "n", "name": "s"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := object{obj: map[string]any{
@@ -629,14 +646,17 @@ func TestCRDValidationRejectsBadProviderConfigs(t *testing.T) {
 // values.schema.json rejects mistakes before anything is rendered.
 func TestSchemaRejectsBadValues(t *testing.T) {
 	for name, vals := range map[string]map[string]any{
-		"replicas as a string":       {"replicas": "two"},
-		"a misspelt key":             {"replicaCount": 2},
-		"unknown pull policy":        {"image": map[string]any{"repository": "x", "pullPolicy": "Sometimes"}},
-		"extra arg without dashes":   {"extraArgs": []any{"zap-log-level=debug"}},
-		"ProviderConfig, no region":  {"providerConfig": map[string]any{"create": true, "projectID": "abc"}},
-		"ProviderConfig, no project": {"providerConfig": map[string]any{"create": true, "region": "cn-north-4"}},
-		"endpoint without scheme":    {"providerConfig": map[string]any{"endpoint": "sdrs.example.com"}},
-		"bad sync interval":          {"providerConfig": map[string]any{"syncInterval": "5 minutes"}},
+		"replicas as a string":          {"replicas": "two"},
+		"a misspelt key":                {"replicaCount": 2},
+		"unknown pull policy":           {"image": map[string]any{"repository": "x", "pullPolicy": "Sometimes"}},
+		"extra arg without dashes":      {"extraArgs": []any{"zap-log-level=debug"}},
+		"ProviderConfig, no region":     {"providerConfig": map[string]any{"create": true, "projectID": "abc"}},
+		"ProviderConfig, no project":    {"providerConfig": map[string]any{"create": true, "region": "cn-north-4"}},
+		"endpoint without scheme":       {"providerConfig": map[string]any{"endpoint": "sdrs.example.com"}},
+		"bad sync interval":             {"providerConfig": map[string]any{"syncInterval": "5 minutes"}},
+		"namespaceSelector as a string": {"providerConfig": map[string]any{"namespaceSelector": "team=a"}},
+		"unknown selector operator": {"providerConfig": map[string]any{"namespaceSelector": map[string]any{
+			"matchExpressions": []any{map[string]any{"key": "team", "operator": "Maybe"}}}}},
 		// The Secret's namespace is credentials.namespace, where the
 		// operator may read it; this value no longer exists.
 		"a Secret namespace of its own":        {"providerConfig": map[string]any{"credentials": map[string]any{"secretNamespace": "x"}}},

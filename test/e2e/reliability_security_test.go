@@ -223,7 +223,7 @@ const credentialsNamespace = "sdrs-system"
 func relRBAC(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 90, Area: "Security",
 		Fault:  "the manager runs as ServiceAccount controller-manager with a TokenRequest token, bound to exactly config/rbac (ClusterRole manager-role, Role manager-role in sdrs-system for Secrets, leader-election Role), not as an admin; the ProviderConfig's Secret is in sdrs-system",
-		Assert: "role.yaml grants Secrets only get, only in sdrs-system, and nothing beyond the operator's kinds, Events and Leases; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview allows get Secrets in sdrs-system and denies it in any other namespace or cluster-wide, and denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
+		Assert: "role.yaml grants Secrets only get, only in sdrs-system, and nothing beyond the operator's kinds, Events, Leases and reading Namespaces; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview allows get Secrets in sdrs-system and denies it in any other namespace or cluster-wide, and denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
 		scenarioOptions{noProviderConfig: true, emulator: harness.EmulatorOptions{JobDuration: time.Second}})
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -318,6 +318,8 @@ func relRBAC(t *testing.T) {
 		{"update", "", "secrets", s.ns, false},
 		{"get", "", "configmaps", s.ns, false},
 		{"list", "", "pods", "", false},
+		{"watch", "", "namespaces", "", true},
+		{"update", "", "namespaces", "", false},
 		{"delete", "dr.sdrs.io", "protectiongroups", s.ns, false},
 		{"create", "dr.sdrs.io", "protectiongroups", s.ns, false},
 		{"patch", "dr.sdrs.io", "protectiongroups/status", s.ns, true},
@@ -417,13 +419,24 @@ func readGeneratedRoles(t *testing.T, path string) (*rbacv1.ClusterRole, *rbacv1
 }
 
 // checkRoleShape asserts what the generated roles may grant: the
-// ClusterRole the operator's kinds and Events, and nothing on Secrets; the
-// Role only get on Secrets. It returns the verbs on Secrets.
+// ClusterRole the operator's kinds, Events and reading Namespaces (their
+// labels, for ProviderConfigs' namespaceSelector), and nothing on Secrets;
+// the Role only get on Secrets. It returns the verbs on Secrets.
 func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole, secretsRole *rbacv1.Role) []string {
 	t.Helper()
 	allowed := map[string][]string{
 		"dr.sdrs.io":    {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers"},
 		"events.k8s.io": {"events"},
+		"":              {"namespaces"},
+	}
+	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "namespaces") {
+			for _, v := range r.Verbs {
+				if !slices.Contains([]string{"get", "list", "watch"}, v) {
+					t.Errorf("role.yaml's ClusterRole may %s Namespaces; it only reads their labels", v)
+				}
+			}
+		}
 	}
 	check := func(what string, rules []rbacv1.PolicyRule, allowed map[string][]string, onSecrets func(verbs []string)) {
 		for _, r := range rules {

@@ -150,6 +150,8 @@ var relParallelScenarios = []relScenario{
 	{"HostileAnswers", relHostileAnswers},
 	{"RBAC", relRBAC},
 	{"TLS", relTLS},
+	{"Tenancy", relTenancy},
+	{"PlainHTTP", relPlainHTTP},
 }
 
 // TestReliability runs every scenario, then searches everything the

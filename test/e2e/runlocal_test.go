@@ -5,10 +5,15 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,6 +147,8 @@ func TestRunLocal(t *testing.T) {
 	t.Run("SecondRunStopsOnCtrlC", func(t *testing.T) {
 		rl := startReady(t, dir, 2)
 		checkSamplesExist(t, rl)
+		t.Run("BannerMetrics", func(t *testing.T) { checkBannerMetrics(t, rl) })
+		t.Run("ReadmeTour", func(t *testing.T) { checkReadmeTour(t, rl) })
 		stopAndCheckNothingLeft(t, rl, func() error { return rl.SignalGroup(syscall.SIGINT) })
 	})
 }
@@ -200,6 +207,10 @@ func checkSamplesExist(t *testing.T, rl *utils.RunLocal) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(strings.Fields(out)).To(HaveLen(len(samplePGs)))
 	g.Expect(out).NotTo(ContainSubstring("REPLACE_WITH"))
+	// docs/plugin.md selects by the samples' tier label.
+	out, err = rl.Kubectl(ctx, "get", "pg", "-n", "default", "-l", "tier=web", "-o", "jsonpath={.items[*].metadata.name}")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(out).To(Equal("web"))
 }
 
 func checkEmulatorSeeded(t *testing.T, rl *utils.RunLocal) {
@@ -249,6 +260,7 @@ func stopAndCheckNothingLeft(t *testing.T, rl *utils.RunLocal, stop func() error
 	g.Eventually(func() ([]utils.Proc, error) { return utils.Mentioning(rl.Dir) }).
 		WithTimeout(30*time.Second).WithPolling(pollEvery).Should(BeEmpty(), "processes naming "+rl.Dir)
 	g.Expect(rl.Kubeconfig()).NotTo(BeAnExistingFile(), "a stale kubeconfig must not outlive the stack")
+	g.Expect(rl.Output()).To(ContainSubstring("type: unset KUBECONFIG"), "the stop message says what to unset")
 	g.Expect(filepath.Join(rl.Dir, "emulator.env")).NotTo(BeAnExistingFile())
 }
 
@@ -268,4 +280,169 @@ func artifact(t *testing.T, name string) string {
 		t.Fatalf("cannot create %s: %v", dir, err)
 	}
 	return filepath.Join(dir, name)
+}
+
+// checkBannerMetrics reads the metrics URL from the ready banner and finds
+// the operator's own series there.
+func checkBannerMetrics(t *testing.T, rl *utils.RunLocal) {
+	g := NewWithT(t)
+	m := regexp.MustCompile(`curl -s (http://127\.0\.0\.1:\d+/metrics) \| grep \^sdrs_operator`).FindStringSubmatch(rl.Output())
+	g.Expect(m).NotTo(BeNil(), "the banner names the metrics endpoint")
+	// The operator's own series appear with its first reconciles.
+	g.Eventually(func() (string, error) {
+		resp, err := http.Get(m[1])
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return string(body), err
+	}).WithTimeout(time.Minute).WithPolling(pollEvery).Should(ContainSubstring("sdrs_operator_"))
+}
+
+// The README's tour is pasted as written. Its convention, stated in a
+// comment at the top of the section: every sh block of the section runs,
+// in order, with bash -e from the repository root and KUBECONFIG exported
+// (as the tour's second block does in the second terminal); a block right
+// after a "<!-- tour: skip -->" line is for the first terminal and does not
+// run (the test started run-local itself). Each block runs twice in a row:
+// a second paste must change no group's spec.
+const (
+	readmeTourHeading = "## A five-minute tour"
+	tourSkipMarker    = "<!-- tour: skip -->"
+)
+
+// tourBlock is one sh code block of the tour.
+type tourBlock struct {
+	line   int // where it starts in README.md, for messages
+	script string
+	skip   bool
+}
+
+// readmeTourBlocks returns the sh blocks of the README's tour, in order.
+func readmeTourBlocks(readme string) ([]tourBlock, error) {
+	start := strings.Index(readme, "\n"+readmeTourHeading+"\n")
+	if start < 0 {
+		return nil, fmt.Errorf("README.md has no %q section", readmeTourHeading)
+	}
+	before := strings.Count(readme[:start+1], "\n")
+	section := readme[start+1:]
+	if end := strings.Index(section[len(readmeTourHeading):], "\n## "); end >= 0 {
+		section = section[:len(readmeTourHeading)+end]
+	}
+	var (
+		blocks  []tourBlock
+		cur     *tourBlock
+		inFence bool
+		prev    string // the last non-empty line outside a fence
+	)
+	for i, line := range strings.Split(section, "\n") {
+		switch {
+		case !inFence && strings.HasPrefix(line, "```"):
+			inFence = true
+			if strings.TrimSpace(strings.TrimPrefix(line, "```")) == "sh" {
+				cur = &tourBlock{line: before + i + 1, skip: strings.TrimSpace(prev) == tourSkipMarker}
+			}
+		case inFence && strings.TrimSpace(line) == "```":
+			inFence = false
+			if cur != nil {
+				blocks = append(blocks, *cur)
+				cur = nil
+			}
+			prev = ""
+		case inFence && cur != nil:
+			cur.script += line + "\n"
+		case !inFence && strings.TrimSpace(line) != "":
+			prev = line
+		}
+	}
+	if inFence {
+		return nil, errors.New("README.md's tour has an unclosed code block")
+	}
+	return blocks, nil
+}
+
+func TestReadmeTourBlocks(t *testing.T) {
+	g := NewWithT(t)
+	readme := "intro\n\n## A five-minute tour\n\n<!-- tour: skip -->\n```sh\nmake run-local\n```\n\ntext\n\n" +
+		"```sh\nkubectl get pg\n```\n\n```\nNAME\n```\n\n```sh\na\nb\n```\n\n## Concepts\n\n```sh\nnot this\n```\n"
+	blocks, err := readmeTourBlocks(readme)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(blocks).To(Equal([]tourBlock{
+		{line: 6, script: "make run-local\n", skip: true},
+		{line: 12, script: "kubectl get pg\n"},
+		{line: 20, script: "a\nb\n"},
+	}))
+}
+
+// checkReadmeTour pastes the README's tour into bash, block by block, in a
+// directory laid out like the repository root around run-local's state
+// directory, and checks where the groups end up: a README that fails over
+// twice, or leaves a mode Forced, fails here.
+func checkReadmeTour(t *testing.T, rl *utils.RunLocal) {
+	g := NewWithT(t)
+	readme, err := os.ReadFile(filepath.Join(rl.Root, "README.md"))
+	g.Expect(err).NotTo(HaveOccurred())
+	blocks, err := readmeTourBlocks(string(readme))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(blocks).NotTo(BeEmpty())
+	g.Expect(blocks[0].skip).To(BeTrue(), "the tour's first block starts the stack, which the test did")
+
+	// run-local's --dir is <work>/.local, so $PWD/.local/kubeconfig in
+	// <work> is its kubeconfig; bin/ and config/ are the repository's.
+	work := filepath.Dir(rl.Dir)
+	for _, name := range []string{"bin", "config"} {
+		if _, err := os.Lstat(filepath.Join(work, name)); os.IsNotExist(err) {
+			g.Expect(os.Symlink(filepath.Join(rl.Root, name), filepath.Join(work, name))).To(Succeed())
+		}
+	}
+	env := append(os.Environ(), "KUBECONFIG="+rl.Kubeconfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 4*opTimeout)
+	defer cancel()
+	for _, b := range blocks {
+		if b.skip {
+			continue
+		}
+		for paste := 1; paste <= 2; paste++ {
+			before := specs(t, rl)
+			path := filepath.Join(t.TempDir(), "block.sh")
+			g.Expect(os.WriteFile(path, []byte(b.script), 0o600)).To(Succeed())
+			cmd := exec.CommandContext(ctx, "bash", "-e", path)
+			cmd.Dir, cmd.Env = work, env
+			out, err := cmd.CombinedOutput()
+			t.Logf("README.md:%d, paste %d:\n%s\n%s", b.line, paste, b.script, out)
+			g.Expect(err).NotTo(HaveOccurred(), "README.md:%d (paste %d) failed:\n%s\n%s", b.line, paste, b.script, out)
+			if paste == 2 {
+				g.Expect(specs(t, rl)).To(Equal(before), "pasting README.md:%d a second time changed a spec:\n%s", b.line, b.script)
+			}
+		}
+	}
+
+	get := func(name, jsonpath string) string {
+		out, err := rl.Kubectl(ctx, "-n", "default", "get", "pg", name, "-o", "jsonpath="+jsonpath)
+		g.Expect(err).NotTo(HaveOccurred(), out)
+		return out
+	}
+	g.Expect(get("web", "{.status.activeSite}")).To(Equal("source"), "the tour switches web over and back")
+	g.Expect(get("erp", "{.status.activeSite} {.spec.desiredActiveSite} {.spec.failoverMode} {.spec.allowDataLoss}")).
+		To(Equal("target target Auto true"), "erp failed over to target once, with its Auto mode back")
+	failovers := 0
+	for _, typ := range strings.Fields(get("erp", `{range .status.history[*]}{.type}{" "}{end}`)) {
+		if typ == "Failover" {
+			failovers++
+		}
+	}
+	g.Expect(failovers).To(Equal(1), "erp failed over exactly once")
+	g.Expect(get("files", "{.metadata.annotations}")).NotTo(ContainSubstring("dr.sdrs.io/paused"), "the tour resumes files")
+}
+
+// specs is every sample group's generation and spec, which a second paste
+// of a tour block must leave as they are.
+func specs(t *testing.T, rl *utils.RunLocal) string {
+	out, err := rl.Kubectl(context.Background(), "-n", "default", "get", "pg", "-o",
+		`jsonpath={range .items[*]}{.metadata.name} {.metadata.generation} {.spec}{"\n"}{end}`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return out
 }

@@ -37,7 +37,8 @@ func (r *Report) Add(row Row) {
 	r.rows = append(r.rows, row)
 }
 
-// Rows returns the rows sorted by Order, then Fault.
+// Rows returns the rows sorted by Order, then Fault, then Area (the same
+// scenario under two emulator profiles differs only in its area).
 func (r *Report) Rows() []Row {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -46,7 +47,10 @@ func (r *Report) Rows() []Row {
 		if out[i].Order != out[j].Order {
 			return out[i].Order < out[j].Order
 		}
-		return out[i].Fault < out[j].Fault
+		if out[i].Fault != out[j].Fault {
+			return out[i].Fault < out[j].Fault
+		}
+		return out[i].Area < out[j].Area
 	})
 	return out
 }

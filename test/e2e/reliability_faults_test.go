@@ -39,17 +39,13 @@ func (s *scenario) waitReads(groupID string, since time.Time, n int) int {
 	return got
 }
 
-// poke changes a label, which wakes the controller at once (a forced
-// reconcile), and returns when it was written.
+// poke sets the annotation dr.sdrs.io/refresh to a new value, which wakes
+// the controller at once (a forced reconcile; labels and other annotations
+// do not), and returns when it was written.
 func (s *scenario) poke(pg *drv1alpha1.ProtectionGroup) time.Time {
 	s.t.Helper()
 	at := time.Now()
-	s.update(pg, func(p *drv1alpha1.ProtectionGroup) {
-		if p.Labels == nil {
-			p.Labels = map[string]string{}
-		}
-		p.Labels["e2e-poke"] = fmt.Sprint(at.UnixNano())
-	})
+	s.annotate(pg, drv1alpha1.RefreshAnnotation, fmt.Sprint(at.UnixNano()))
 	return at
 }
 
@@ -219,18 +215,15 @@ var jobFailureCases = []jobFailureCase{
 // relJobFailures: each SDRS job failure code, each in its own world.
 func relJobFailures(t *testing.T) {
 	for i, c := range jobFailureCases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			jobFailure(t, 50+i, c)
-		})
+		t.Run(c.name, underBothProfiles(func(t *testing.T, profile string) { jobFailure(t, 50+i, c, profile) }))
 	}
 }
 
-func jobFailure(t *testing.T, order int, c jobFailureCase) {
+func jobFailure(t *testing.T, order int, c jobFailureCase, profile string) {
 	s := newScenario(t, harness.Row{Order: order, Area: "Failed job",
 		Fault:  fmt.Sprintf("the %s job ends FAIL with %s", c.jobType, c.code),
-		Assert: "Stalled=True/JobFailed naming the code, a Warning Event naming it, no new action across a forced reconcile and two stalled re-checks (3s), recovery after the dr.sdrs.io/retry annotation with exactly one more action"},
-		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: time.Second}})
+		Assert: "Stalled=True/JobFailed naming the code, a Warning Event naming it, no new action across a forced reconcile and two stalled re-checks (3s), recovery after the dr.sdrs.io/retry annotation with exactly one more action; 0 duplicate, 0 lost"},
+		scenarioOptions{profile: profile, emulator: harness.EmulatorOptions{JobDuration: time.Second}})
 	g := s.seed(c.group)[0]
 	s.manager("m")
 	if err := s.emu.Admin.FailJobs(s.ctx, c.jobType, 1, c.code, "injected by the reliability suite"); err != nil {
@@ -263,6 +256,10 @@ func jobFailure(t *testing.T, order int, c jobFailureCase) {
 	}
 	// No retry storm: a forced reconcile and two re-checks later, still
 	// only the failed action.
+	failedStatus := "unknown"
+	if st, err := s.emu.State(s.ctx); err == nil && st.Group(g.ID) != nil {
+		failedStatus = st.Group(g.ID).Status
+	}
 	poked := s.poke(pg)
 	reads := s.waitReads(g.ID, poked, 3)
 	s.expectActions(g.ID, c.before)
@@ -272,12 +269,12 @@ func jobFailure(t *testing.T, order int, c jobFailureCase) {
 	retried := time.Now()
 	s.waitFor(pg, relOpTimeout, harness.All(harness.ReadyAt(c.final), harness.HasCondition(drv1alpha1.ProtectedCondition, metav1.ConditionTrue, "")))
 	recovered := time.Since(retried)
-	got := s.expectActions(g.ID, c.after)
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: c.after, Site: string(c.final)})
 	if h := s.get(pg).Status.LastHandledRetry; h != "1" {
 		t.Errorf("status.lastHandledRetry %q, want 1", h)
 	}
-	s.result("Stalled/JobFailed %s after the action, message names %s, Warning Event; %d group reads over %s after a forced reconcile with no new action; recovered %s after the retry annotation; actions in total: %s",
-		ms(stalledAfter), c.code, reads, ms(window), ms(recovered), fmtCounts(got))
+	s.result("Stalled/JobFailed %s after the action, message names %s, Warning Event; the group was %s after the failure; %d group reads over %s after a forced reconcile with no new action; recovered %s after the retry annotation; actions in total: %s",
+		ms(stalledAfter), c.code, failedStatus, reads, ms(window), ms(recovered), got)
 }
 
 func findCondition(pg *drv1alpha1.ProtectionGroup, typ string) metav1.Condition {

@@ -60,13 +60,13 @@ func actedBeforeLeading(m *harness.Manager) []string {
 
 // relLeaderKilled: two replicas; the leader is SIGKILLed while
 // its job runs; the standby takes over within the lease time and resumes.
-func relLeaderKilled(t *testing.T) {
+func relLeaderKilled(t *testing.T, profile string) {
 	s := newScenario(t, harness.Row{Order: 20, Area: "Handover",
-		Fault:  "two replicas with leader election (lease 4s, renew 3s, retry 0.5s, --record-job-id-after=1s); the leader is SIGKILLed while its 6s job runs, its job ID recorded",
-		Assert: "the standby acquires the lease within lease duration + retry period, resumes the recorded job, acts on nothing before leading; exactly one reverse accepted"},
-		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
+		Fault:  "two replicas with leader election (lease 4s, renew 3s, retry 0.5s); the leader is SIGKILLed while its 6s job runs, its job ID recorded (right after the call, the default)",
+		Assert: "the standby acquires the lease within lease duration + retry period, resumes the recorded job, acts on nothing before leading; exactly one reverse carried out, 0 duplicate, 0 lost"},
+		scenarioOptions{profile: profile, emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
-	leader, standby, _ := s.leaderPair("--record-job-id-after=1s")
+	leader, standby, _ := s.leaderPair()
 	opts := leader.Options()
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
@@ -89,23 +89,23 @@ func relLeaderKilled(t *testing.T) {
 	if acted := actedBeforeLeading(standby); len(acted) > 0 {
 		t.Errorf("the standby acted before it led: %v", acted)
 	}
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
 	s.switchedOver(pg, g.ID, requestID)
 	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != jobID {
 		t.Errorf("lastOperation %+v, want the leader's job %s", last, jobID)
 	}
-	s.result("takeover %s after the kill (lease 4s); %s; converged %s after the kill", ms(takeover), fmtCounts(got), ms(took))
+	s.result("takeover %s after the kill (lease 4s); %s; converged %s after the kill", ms(takeover), got, ms(took))
 }
 
 // relStaleLeader: the leader freezes (SIGSTOP, like a long GC
 // pause or a paused VM) with its reverse request delayed on the network;
 // the standby takes over and completes the switchover; then the old
 // leader's request arrives and the old leader wakes up.
-func relStaleLeader(t *testing.T) {
+func relStaleLeader(t *testing.T, profile string) {
 	s := newScenario(t, harness.Row{Order: 21, Area: "Handover",
 		Fault:  "the leader freezes (SIGSTOP) with its reverse request held in the network; the standby takes over and finishes; then the delayed request reaches SDRS and the old leader resumes (SIGCONT)",
-		Assert: "never two leaders acting: exactly one reverse accepted (the stale one is refused by SDRS), status not overwritten by the old leader, the old leader gives up and exits"},
-		scenarioOptions{proxy: true, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
+		Assert: "never two leaders acting: exactly one reverse carried out (the stale one is refused by SDRS), 0 duplicate, 0 lost; status not overwritten by the old leader, the old leader gives up and exits"},
+		scenarioOptions{proxy: true, profile: profile, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	leader, standby, _ := s.leaderPair()
 	pg := s.adopt("web", g.ID, manual)
@@ -150,7 +150,7 @@ func relStaleLeader(t *testing.T) {
 			refused = c.ErrorCode
 		}
 	}
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
 	after := s.get(pg)
 	if ok, why := harness.ReadyAt(drv1alpha1.SiteTarget)(after); !ok {
 		t.Errorf("status after the old leader woke up: %s", why)
@@ -159,7 +159,7 @@ func relStaleLeader(t *testing.T) {
 		after.Status.LastOperation.RequestID != before.Status.LastOperation.RequestID || len(after.Status.History) != len(before.Status.History) {
 		t.Errorf("the old leader rewrote the operation record: before %+v, after %+v", before.Status.LastOperation, after.Status.LastOperation)
 	}
-	s.result("takeover %s after the freeze; %s; the stale reverse was refused with %s; the old leader exited after waking", ms(takeover), fmtCounts(got), refused)
+	s.result("takeover %s after the freeze; %s; the stale reverse was refused with %s; the old leader exited after waking", ms(takeover), got, refused)
 }
 
 // relEmulatorRestart: SDRS itself goes away mid-job (SIGKILL)
@@ -167,7 +167,7 @@ func relStaleLeader(t *testing.T) {
 func relEmulatorRestart(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 30, Area: "Outage",
 		Fault:  "the SDRS endpoint is SIGKILLed mid-job (5s job) and restarted on the same ports from its state file",
-		Assert: "the manager reports SDRSUnavailable (Reconciling, not Stalled) meanwhile, keeps the operation, and converges after SDRS returns; exactly one reverse accepted"},
+		Assert: "the manager reports SDRSUnavailable (Reconciling, not Stalled) meanwhile, keeps the operation, and converges after SDRS returns; exactly one reverse carried out, 0 duplicate, 0 lost"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 5 * time.Second, Persist: true}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	s.manager("m")
@@ -189,9 +189,9 @@ func relEmulatorRestart(t *testing.T) {
 	outage := time.Since(down)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
 	took := time.Since(down)
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
 	s.switchedOver(pg, g.ID, requestID)
-	s.result("outage %s, seen as Ready=False/SDRSUnavailable; %s; converged %s after the kill", ms(outage), fmtCounts(got), ms(took))
+	s.result("outage %s, seen as Ready=False/SDRSUnavailable; %s; converged %s after the kill", ms(outage), got, ms(took))
 }
 
 // relAPIServerRestart: kube-apiserver stops while a job runs,
@@ -199,8 +199,8 @@ func relEmulatorRestart(t *testing.T) {
 // parallel: every manager shares the API server.
 func relAPIServerRestart(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 31, Area: "Outage",
-		Fault:  "kube-apiserver stopped while a 4s job runs; the job ends during the outage; the API server restarts (etcd keeps the data)",
-		Assert: "the same manager process (leader-elected, renew deadline longer than the outage) records the job's end, and its job ID, once the API is back; no lost or duplicated operation; exactly one reverse accepted"},
+		Fault:  "kube-apiserver stopped while a 4s job runs (its ID recorded right after the call); the job ends during the outage; the API server restarts (etcd keeps the data)",
+		Assert: "the same manager process (leader-elected, renew deadline longer than the outage) records the job's end once the API is back; exactly one reverse carried out, 0 duplicate, 0 lost"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 4 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	opts := s.managerOptions("m", true)
@@ -227,12 +227,12 @@ func relAPIServerRestart(t *testing.T) {
 	if !m.Alive() {
 		t.Error("the manager exited during the API server outage")
 	}
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
 	s.switchedOver(pg, g.ID, requestID)
 	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != jobID {
 		t.Errorf("lastOperation %+v, want job %s", last, jobID)
 	}
-	s.result("API server down %s; %s; same manager process; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
+	s.result("API server down %s; %s; same manager process; converged %s after the stop", ms(outage), got, ms(took))
 }
 
 // relAPIServerDownAtJobID: SDRS accepted the action, and the API server is
@@ -240,7 +240,7 @@ func relAPIServerRestart(t *testing.T) {
 func relAPIServerDownAtJobID(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 32, Area: "Outage",
 		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it), so neither the job ID nor the started Event can be written; the API server comes back",
-		Assert: "the manager does not re-issue: it follows the job it kept in memory and finishes once the API returns; exactly one reverse accepted; the intent's requestID is the one recorded as succeeded, with the job's ID"},
+		Assert: "the manager does not re-issue: it follows the job it kept in memory and finishes once the API returns; exactly one reverse carried out, 0 duplicate, 0 lost; the intent's requestID is the one recorded as succeeded, with the job's ID"},
 		scenarioOptions{proxy: true, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	opts := s.managerOptions("m", true)
@@ -277,10 +277,10 @@ func relAPIServerDownAtJobID(t *testing.T) {
 	if !m.Alive() {
 		t.Error("the manager exited during the API server outage")
 	}
-	got := s.expectActions(g.ID, map[string]int{"StartReverseProtectionGroup": 1})
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
 	s.switchedOver(pg, g.ID, requestID)
 	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != st[0].ID {
 		t.Errorf("lastOperation %+v, want job %s", last, st[0].ID)
 	}
-	s.result("API server down %s while the job ID was to be recorded; %s; converged %s after the stop", ms(outage), fmtCounts(got), ms(took))
+	s.result("API server down %s while the job ID was to be recorded; %s; converged %s after the stop", ms(outage), got, ms(took))
 }

@@ -3,8 +3,14 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
 	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
@@ -200,4 +206,161 @@ func relKillAfterJobEnded(t *testing.T, profile string) {
 		}
 	}
 	s.result("%s; converged %s after the kill", got, ms(took))
+}
+
+// killAtAction is a SIGKILL while one kind of SDRS action is in flight:
+// SDRS carried it out, its answer (the job ID) never reached the manager.
+type killAtAction struct {
+	name, what string
+	order      int
+	// key is the action's body key the proxy holds the answer of.
+	key    string
+	opType drv1alpha1.OperationType
+	group  emutest.Group
+	mutate func(*drv1alpha1.ProtectionGroup)
+	// flip: the operation needs desiredActiveSite target; without it the
+	// operation starts when the object is created.
+	flip bool
+	want harness.Expect
+}
+
+var managedForced = func(p *drv1alpha1.ProtectionGroup) {
+	p.Spec.FailoverMode, p.Spec.AllowDataLoss = drv1alpha1.FailoverForced, true
+}
+
+// afterFailover: a forced failover, the servers at the new production
+// site started (Managed), and re-protection from there.
+var afterFailover = harness.Expect{Site: "target", ServersOn: true,
+	Actions: map[string]int{"StartFailoverProtectionGroup": 1, "BatchStartServers": 1, "StartProtectionGroup": 1}}
+
+var killAtActions = []killAtAction{
+	{name: "KillForcedFailover", order: 15, what: "a forced failover (failoverMode Forced, allowDataLoss true; serverPower Managed)",
+		key: "failover-server-group", opType: drv1alpha1.OperationFailover,
+		group: emutest.Group{Name: "forced", Instances: []emutest.Instance{off}}, mutate: managedForced, flip: true, want: afterFailover},
+	{name: "KillReprotect", order: 16, what: "the re-protect that follows a forced failover (serverPower Managed)",
+		key: "start-server-group", opType: drv1alpha1.OperationReprotect,
+		group: emutest.Group{Name: "reprotect", Instances: []emutest.Instance{off}}, mutate: managedForced, flip: true, want: afterFailover},
+	{name: "KillEnable", order: 17, what: "an enable-protection (a group adopted with protection off)",
+		key: "start-server-group", opType: drv1alpha1.OperationEnableProtection,
+		group: emutest.Group{Name: "enable", Protected: new(bool), Instances: []emutest.Instance{off}}, mutate: manual,
+		want: harness.Expect{Site: "source", Actions: map[string]int{"StartProtectionGroup": 1}}},
+}
+
+// relKillAtActions: each SDRS action other than the planned failover,
+// killed with its answer lost.
+func relKillAtActions(t *testing.T) {
+	for _, c := range killAtActions {
+		t.Run(c.name, underBothProfiles(func(t *testing.T, profile string) { killAtActionCase(t, profile, c) }))
+	}
+}
+
+func killAtActionCase(t *testing.T, profile string, c killAtAction) {
+	s := newScenario(t, harness.Row{Order: c.order, Area: "Crash",
+		Fault: fmt.Sprintf("SIGKILL during %s: the attempt persisted, SDRS carried the action out, its answer (the job ID) never arrived (proxy holds it)", c.what),
+		Assert: fmt.Sprintf("a new manager judges the attempt by the group and the task center, never sends it again, and finishes the operation (%s, Protected=True); %s; 0 duplicate, 0 lost; the intent's requestID is the one recorded as succeeded",
+			strings.ToLower(string(c.opType)), fmtCounts(c.want.Actions))},
+		scenarioOptions{proxy: true, profile: profile, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
+	g := s.seed(c.group)[0]
+	m1 := s.manager("m1")
+	name := strings.ToLower(c.name)
+	var hold *harness.Rule
+	var pg *drv1alpha1.ProtectionGroup
+	if c.flip {
+		pg = s.adopt(name, g.ID, c.mutate)
+		s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+		hold = s.proxy.Add(&harness.Rule{Match: harness.MatchAction(c.key), HoldAfter: true, Times: 1})
+		s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	} else {
+		// The operation starts as soon as the object exists.
+		hold = s.proxy.Add(&harness.Rule{Match: harness.MatchAction(c.key), HoldAfter: true, Times: 1})
+		pg = s.adopt(name, g.ID, c.mutate)
+	}
+	s.waitHit(hold, "the "+c.key+" call to reach SDRS")
+	s.waitFor(pg, 10*time.Second, harness.OperationRunning(c.opType, drv1alpha1.StepSDRSAction, false))
+	requestID := pg.Status.CurrentOperation.RequestID
+	if err := m1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	s.manager("m2")
+	site := drv1alpha1.Site(c.want.Site)
+	s.waitFor(pg, relOpTimeout, harness.All(harness.ReadyAt(site), harness.HasCondition(drv1alpha1.ProtectedCondition, metav1.ConditionTrue, "")))
+	took := time.Since(killed)
+	got := s.exactlyOnce(g.ID, c.want)
+	n := 0
+	for _, h := range s.get(pg).Status.History {
+		if h.Type != c.opType {
+			continue
+		}
+		n++
+		if h.RequestID != requestID || h.Result != drv1alpha1.OperationSucceeded {
+			t.Errorf("history: %s %s %s, want the intent %s recorded as succeeded", h.Type, h.RequestID, h.Result, requestID)
+		}
+	}
+	if n != 1 {
+		t.Errorf("history holds %d %s entries, want 1", n, c.opType)
+	}
+	s.result("%s; converged (Ready, Protected) %s after the kill", got, ms(took))
+}
+
+// relKillManagedEarly: serverPower Managed; the manager is SIGKILLed in
+// the first second of the SDRS reverse job, and its successor in the
+// first second of the ECS job that starts the servers.
+func relKillManagedEarly(t *testing.T, profile string) {
+	s := newScenario(t, harness.Row{Order: 18, Area: "Crash",
+		Fault:  "serverPower Managed, 4s jobs: SIGKILL in the first second of the SDRS reverse job, then SIGKILL of the next manager in the first second of the ECS job that starts the servers at the new production site",
+		Assert: "each new manager resumes the recorded job; exactly one BatchStopServers, one StartReverseProtectionGroup and one BatchStartServers carried out, 0 duplicate, 0 lost (the servers at the new production site ACTIVE)"},
+		scenarioOptions{profile: profile, emulator: harness.EmulatorOptions{JobDuration: 4 * time.Second}})
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{{}}})[0]
+	m1 := s.manager("m1")
+	pg := s.adopt("web", g.ID, nil)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	requestID := ""
+	reverseAt := s.waitAccepted(g.ID, "StartReverseProtectionGroup")
+	if err := m1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	kill1 := time.Since(reverseAt)
+	if cur := s.get(pg); cur.Status.CurrentOperation != nil {
+		requestID = cur.Status.CurrentOperation.RequestID
+	}
+	m2 := s.manager("m2")
+	startAt := s.waitAccepted(g.ID, "BatchStartServers")
+	if err := m2.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	kill2 := time.Since(startAt)
+	killed := time.Now()
+	s.manager("m3")
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	took := time.Since(killed)
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: switchManaged, Site: "target", ServersOn: true})
+	s.switchedOver(pg, g.ID, requestID)
+	s.result("killed %s after SDRS accepted the reverse and %s after ECS accepted the start; %s; converged %s after the second kill",
+		kill1.Round(10*time.Millisecond), kill2.Round(10*time.Millisecond), got, ms(took))
+}
+
+// waitAccepted waits until SDRS or ECS carried out a call of operation on
+// the group, and returns when that call arrived.
+func (s *scenario) waitAccepted(groupID, operation string) time.Time {
+	s.t.Helper()
+	var at time.Time
+	err := wait.PollUntilContextTimeout(s.ctx, 50*time.Millisecond, relOpTimeout, true, func(ctx context.Context) (bool, error) {
+		c, err := s.emu.Admin.Calls(ctx, operation, groupID)
+		if err != nil {
+			return false, nil
+		}
+		for _, x := range c {
+			if x.CarriedOut() {
+				at = x.Time
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		s.t.Fatalf("no %s on group %s was carried out within %s", operation, groupID, relOpTimeout)
+	}
+	return at
 }

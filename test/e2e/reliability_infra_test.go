@@ -284,3 +284,62 @@ func relAPIServerDownAtJobID(t *testing.T) {
 	}
 	s.result("API server down %s while the job ID was to be recorded; %s; converged %s after the stop", ms(outage), got, ms(took))
 }
+
+// lostLeaseLine is logged by a manager whose leader election was lost.
+var lostLeaseLine = regexp.MustCompile(`(?i)leader election lost|failed to renew lease|stopped leading`)
+
+// relAPIServerLeaderLost: kube-apiserver is gone for longer than the
+// lease's renew deadline while a job runs: the leader loses its lease and
+// exits (as its pod would, to be restarted), and the standby takes over
+// when the API server is back. Not parallel: every manager shares the API
+// server.
+func relAPIServerLeaderLost(t *testing.T, profile string) {
+	s := newScenario(t, harness.Row{Order: 33, Area: "Handover",
+		Fault:  "two replicas with leader election (lease 4s, renew deadline 3s); kube-apiserver stopped while the leader's 6s job runs and kept down longer than the renew deadline; then restarted (etcd keeps the data)",
+		Assert: "the leader cannot renew, loses leadership and exits; the standby takes the lease once the API server is back, resumes the recorded job and finishes it; exactly one reverse carried out, 0 duplicate, 0 lost; the intent's requestID recorded as succeeded"},
+		scenarioOptions{profile: profile, emulator: harness.EmulatorOptions{JobDuration: 6 * time.Second}})
+	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
+	leader, standby, opts := s.leaderPair()
+	pg := s.adopt("web", g.ID, manual)
+	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	requestID, jobID := s.reverseStarted(pg, g.ID)
+	stopped := time.Now()
+	if err := s.cp.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	exited := false
+	select {
+	case <-leader.Done():
+		exited = true
+	case <-time.After(opts.RenewDeadline + 30*time.Second):
+	}
+	leaderGone := time.Since(stopped)
+	if err := s.cp.StartAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	outage := time.Since(stopped)
+	if !exited {
+		t.Errorf("the leader still runs %s after the API server stopped, with a renew deadline of %s", ms(leaderGone), opts.RenewDeadline)
+	}
+	if _, err := standby.WaitLog(s.ctx, harness.LeaderLine); err != nil {
+		t.Fatal(err)
+	}
+	takeover := time.Since(stopped)
+	s.waitFor(pg, 2*relOpTimeout, harness.ReadyAt(drv1alpha1.SiteTarget))
+	took := time.Since(stopped)
+	if acted := actedBeforeLeading(standby); len(acted) > 0 {
+		t.Errorf("the standby acted before it led: %v", acted)
+	}
+	got := s.exactlyOnce(g.ID, harness.Expect{Actions: reverseOnce, Site: "target"})
+	s.switchedOver(pg, g.ID, requestID)
+	if last := s.get(pg).Status.LastOperation; last == nil || last.JobID != jobID {
+		t.Errorf("lastOperation %+v, want the leader's job %s", last, jobID)
+	}
+	lost := "no"
+	if leader.HasLogged(lostLeaseLine) {
+		lost = "yes"
+	}
+	s.result("API server down %s; the leader exited %s after the stop (logged the lost lease: %s); the standby led %s after the stop; %s; converged %s after the stop",
+		ms(outage), ms(leaderGone), lost, ms(takeover), got, ms(took))
+}

@@ -138,6 +138,7 @@ type relScenario struct {
 var relSequential = []relScenario{
 	{"APIServerRestart", relAPIServerRestart},
 	{"APIServerDownAtJobID", relAPIServerDownAtJobID},
+	{"APIServerLeaderLost", inTurnUnderBothProfiles(relAPIServerLeaderLost)},
 	{"Throttling", relThrottling},
 }
 
@@ -148,8 +149,13 @@ var relParallelScenarios = []relScenario{
 	{"KillWhilePolling", underBothProfiles(relKillWhilePolling)},
 	{"KillBeforeJobIDRecorded", underBothProfiles(relKillBeforeJobIDRecorded)},
 	{"KillAfterJobEnded", underBothProfiles(relKillAfterJobEnded)},
+	{"KillAtActions", relKillAtActions},
+	{"KillManagedEarly", underBothProfiles(relKillManagedEarly)},
 	{"LeaderKilled", underBothProfiles(relLeaderKilled)},
 	{"StaleLeader", underBothProfiles(relStaleLeader)},
+	{"AcceptThenError", underBothProfiles(relAcceptThenError)},
+	{"RetryRefusedBeforeSDRS", underBothProfiles(relRetryRefusedBeforeSDRS)},
+	{"FailedUnrecorded", underBothProfiles(relFailedUnrecorded)},
 	{"EmulatorRestart", relEmulatorRestart},
 	{"JobFailures", relJobFailures},
 	{"Conflicts", relConflicts},

@@ -291,6 +291,8 @@ func relConflicts(t *testing.T) {
 	t.Run("FlipBack", func(t *testing.T) { t.Parallel(); conflictFlipBack(t) })
 	t.Run("Pause", func(t *testing.T) { t.Parallel(); conflictPause(t) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); conflictDelete(t) })
+	t.Run("FlipDuringStop", func(t *testing.T) { t.Parallel(); conflictFlipDuringStop(t) })
+	t.Run("ManualServersRunning", func(t *testing.T) { t.Parallel(); conflictManualServersRunning(t) })
 }
 
 func conflictFlipBack(t *testing.T) {

@@ -156,6 +156,7 @@ var relParallelScenarios = []relScenario{
 	{"AcceptThenError", underBothProfiles(relAcceptThenError)},
 	{"RetryRefusedBeforeSDRS", underBothProfiles(relRetryRefusedBeforeSDRS)},
 	{"FailedUnrecorded", underBothProfiles(relFailedUnrecorded)},
+	{"ForeignWriter", relForeignWriter},
 	{"EmulatorRestart", relEmulatorRestart},
 	{"JobFailures", relJobFailures},
 	{"Conflicts", relConflicts},

@@ -139,6 +139,7 @@ var relSequential = []relScenario{
 	{"APIServerRestart", relAPIServerRestart},
 	{"APIServerDownAtJobID", relAPIServerDownAtJobID},
 	{"APIServerLeaderLost", inTurnUnderBothProfiles(relAPIServerLeaderLost)},
+	{"RollingWave", inTurnUnderBothProfiles(relRollingWave)},
 	{"Throttling", relThrottling},
 }
 

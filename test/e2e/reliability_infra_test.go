@@ -236,15 +236,20 @@ func relAPIServerRestart(t *testing.T) {
 }
 
 // relAPIServerDownAtJobID: SDRS accepted the action, and the API server is
-// gone when the manager wants to record the job ID. Not parallel.
+// gone when the manager wants to record the job ID. Not parallel. The
+// manager runs with --sdrs-timeout=30s: stopping kube-apiserver takes a
+// few seconds, and with the harness's 3s the held call would be abandoned
+// before its answer is released (the attempt is then judged by the group,
+// which KillAnswerLost covers), so the job ID would never arrive.
 func relAPIServerDownAtJobID(t *testing.T) {
 	s := newScenario(t, harness.Row{Order: 32, Area: "Outage",
-		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it), so neither the job ID nor the started Event can be written; the API server comes back",
+		Fault:  "kube-apiserver stopped after SDRS accepted the reverse but before its answer (the job ID) reached the manager (proxy holds it; --sdrs-timeout=30s so that the answer outlasts the API server's stop), so neither the job ID nor the started Event can be written; the API server comes back",
 		Assert: "the manager does not re-issue: it follows the job it kept in memory and finishes once the API returns; exactly one reverse carried out, 0 duplicate, 0 lost; the intent's requestID is the one recorded as succeeded, with the job's ID"},
 		scenarioOptions{proxy: true, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
 	opts := s.managerOptions("m", true)
 	opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = 90*time.Second, 75*time.Second, 2*time.Second
+	opts.SDRSTimeout, opts.NotStartedGrace = 30*time.Second, 40*time.Second
 	m := s.managerWith(opts)
 	if _, err := m.WaitLog(s.ctx, harness.LeaderLine); err != nil {
 		t.Fatal(err)

@@ -37,6 +37,9 @@ type opSpec struct {
 	// startAfter: with serverPower Managed, the servers at the new
 	// production site are started after the action.
 	startAfter bool
+	// replicates: the action starts replication into the DR site, which
+	// must be reachable (no pair with a broken link).
+	replicates bool
 	// issue sends the action.
 	issue func(ctx context.Context, c sdrs.Client, pg *drv1alpha1.ProtectionGroup, op *drv1alpha1.Operation) (string, error)
 	// describe says in words what the operation does.
@@ -88,6 +91,7 @@ var operations = map[drv1alpha1.OperationType]opSpec{
 		succeeded: func(g *sdrs.ProtectionGroup, _ *drv1alpha1.Operation) bool {
 			return g != nil && g.Status == sdrs.StatusProtected
 		},
+		replicates: true,
 		issue: func(ctx context.Context, c sdrs.Client, pg *drv1alpha1.ProtectionGroup, _ *drv1alpha1.Operation) (string, error) {
 			return c.StartProtection(ctx, pg.GroupID())
 		},
@@ -100,7 +104,7 @@ var operations = map[drv1alpha1.OperationType]opSpec{
 		succeeded: func(g *sdrs.ProtectionGroup, op *drv1alpha1.Operation) bool {
 			return atSite(g, op.To, sdrs.StatusProtected)
 		},
-		stopBefore: drSite,
+		stopBefore: drSite, replicates: true,
 		issue: func(ctx context.Context, c sdrs.Client, pg *drv1alpha1.ProtectionGroup, _ *drv1alpha1.Operation) (string, error) {
 			return c.StartProtection(ctx, pg.GroupID())
 		},

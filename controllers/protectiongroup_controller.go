@@ -165,12 +165,14 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	if s.finished != nil {
 		r.recordFinished(pg, s.finished)
 	}
-	if reason := readyReason(pg); reason != s.initialReady && s.finished == nil {
+	// A finished operation's Event says how the reconcile ended, unless
+	// another operation started right after it: its step gets its own.
+	if reason := readyReason(pg); reason != s.initialReady && (s.finished == nil || pg.Status.CurrentOperation != nil) {
 		msg := readyMessage(pg)
 		if s.issuedJobID != "" && pg.Status.CurrentOperation != nil {
 			msg = fmt.Sprintf("%s: SDRS job %s started", describe(pg.Status.CurrentOperation), s.issuedJobID)
 		}
-		r.event(pg, o.warning, reason, msg)
+		r.event(pg, o.warning, reason, eventAction(pg.Status.CurrentOperation), msg)
 	}
 
 	var patchErr error
@@ -209,6 +211,7 @@ func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.T
 	pg := s.pg
 	setPausedCondition(pg, now)
 	setProtectedCondition(pg, s.group, now)
+	setServersRunningCondition(pg, now)
 	setKstatusConditions(pg, o, s.converged, now)
 	if o.retErr == nil {
 		// The spec was read and acted on (or its wait explained); only an
@@ -340,6 +343,10 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			ownAnnotationsChanged(),
 		))).
 		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
+		// A namespace relabelled into or out of a ProviderConfig's
+		// namespaceSelector is acted on at once.
+		WatchesMetadata(namespaceMetadata(), handler.EnqueueRequestsFromMapFunc(r.groupsForNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
 		Named("protectiongroup").
 		Complete(r)

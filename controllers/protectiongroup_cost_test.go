@@ -26,7 +26,23 @@ func TestPlannedFailoverCost(t *testing.T) {
 	needEnv(t)
 	ns := newNamespace(t)
 	g := seedGroup(t, emutest.Group{Instances: []emutest.Instance{{Name: "db", ProductionPower: "SHUTOFF"}}})
-	pg := newPG(t, ns, "cost", g.ID, func(p *drv1alpha1.ProtectionGroup) { p.Spec.ServerPower = drv1alpha1.ServerPowerManual })
+	// Its own ProviderConfig with an hour's sync, so that no scheduled
+	// sync falls inside the failover and adds a read the failover did not
+	// cause.
+	pc := &drv1alpha1.ProviderConfig{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Name: "default"}, pc); err != nil {
+		t.Fatal(err)
+	}
+	hourly := &drv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "cost-hourly"}, Spec: pc.Spec}
+	hourly.Spec.SyncInterval = metav1.Duration{Duration: time.Hour}
+	if err := k8s.Create(context.Background(), hourly); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), hourly) })
+	pg := newPG(t, ns, "cost", g.ID, func(p *drv1alpha1.ProtectionGroup) {
+		p.Spec.ServerPower = drv1alpha1.ServerPowerManual
+		p.Spec.ProviderConfigRef.Name = hourly.Name
+	})
 	waitFor(t, pg, "Ready at source", readyAt(drv1alpha1.SiteSource))
 
 	wc, err := client.NewWithWatch(restCfg, client.Options{Scheme: clientgoscheme.Scheme})
@@ -80,6 +96,10 @@ func TestPlannedFailoverCost(t *testing.T) {
 	}
 	if n := calls(t, "ListProtectedInstances", g.ID) - instanceReads; n != 1 {
 		t.Errorf("instance reads for one failover: %d, want 1 (the servers are checked off before the action; the failover proves what changed after)", n)
+	}
+	if c := condition(last, drv1alpha1.ServersRunningCondition); c.Status != metav1.ConditionFalse || c.Reason != drv1alpha1.ServersStoppedReason ||
+		!strings.Contains(c.Message, "serverPower is Manual") {
+		t.Errorf("after a Manual switchover the new production servers are off and status must say so: %+v", c)
 	}
 
 	// Events are written asynchronously; wait for both.

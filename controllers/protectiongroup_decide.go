@@ -26,7 +26,7 @@ type decision struct {
 
 // decide compares the spec with the observed SDRS group. It is pure, so
 // every row of the SDRS state machine has a table test.
-func decide(spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup) decision {
+func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup) decision {
 	desired := drv1alpha1.Site(spec.DesiredActiveSite)
 	active := drv1alpha1.Site(g.PriorityStation)
 	wantProtected := spec.Protection != drv1alpha1.ProtectionDisabled
@@ -67,7 +67,7 @@ func decide(spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup) decis
 
 	case sdrs.StatusProtected, sdrs.StatusErrorReversing, sdrs.StatusErrorFailingOver, sdrs.StatusErrorStopping:
 		if move {
-			return decideMove(spec, g, active, desired)
+			return decideMove(name, spec, g, active, desired)
 		}
 		if !wantProtected && (g.Status == sdrs.StatusProtected || g.Status == sdrs.StatusErrorStopping) {
 			return decision{op: drv1alpha1.OperationDisableProtection, to: active}
@@ -84,7 +84,7 @@ func decide(spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup) decis
 
 // decideMove picks planned failover or failover for a protected group
 // whose active site differs from the desired one.
-func decideMove(spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, active, desired drv1alpha1.Site) decision {
+func decideMove(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, active, desired drv1alpha1.Site) decision {
 	unhealthy := g.HealthStatus == sdrs.HealthAbnormal
 	forced := spec.FailoverMode == drv1alpha1.FailoverForced ||
 		(spec.FailoverMode == drv1alpha1.FailoverAuto && unhealthy)
@@ -98,8 +98,8 @@ func decideMove(spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, a
 	}
 	if unhealthy {
 		return decision{err: stalled(drv1alpha1.ProductionSiteUnhealthyReason,
-			"the production site %s is unhealthy, so a planned failover cannot run; to fail over to %s accepting data loss up to the RPO, set failoverMode Forced (or Auto) with allowDataLoss: true",
-			g.ProductionZone(), desired)}
+			"the production site %s is unhealthy, so a planned failover cannot run; to fail over to %s accepting data loss up to the RPO, run `kubectl sdrs failover %s --to %s --allow-data-loss` (or set spec.failoverMode: Forced with spec.allowDataLoss: true)",
+			g.ProductionZone(), desired, name, desired)}
 	}
 	if g.Status != sdrs.StatusProtected && g.Status != sdrs.StatusErrorReversing {
 		return decision{err: stalled(drv1alpha1.PreconditionNotMetReason,

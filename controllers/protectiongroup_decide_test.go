@@ -136,7 +136,7 @@ func TestDecide(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := decide(&tc.spec, tc.group)
+			d := decide("web", &tc.spec, tc.group)
 			got := want{op: d.op, to: d.to}
 			var we *waitError
 			var se *stallError

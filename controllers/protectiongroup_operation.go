@@ -108,10 +108,11 @@ func (r *ProtectionGroupReconciler) advance(ctx context.Context, s *scope) error
 		next, err := r.runStep(ctx, s, op)
 		var of *operationFailed
 		if errors.As(err, &of) {
-			r.finishOperation(s, drv1alpha1.OperationFailed, of.code, of.message)
-			log.Info("operation failed", "code", of.code, "message", of.message)
-			return stalled(drv1alpha1.JobFailedReason, "%s; to retry, set annotation %s to a new value or change the spec",
-				of.message, drv1alpha1.RetryAnnotation)
+			if r.restoreAfterFailure(s, op, of) {
+				log.Info("SDRS did not act; starting again the servers the operation stopped", "code", of.code, "servers", op.StoppedServers)
+				continue
+			}
+			return r.fail(ctx, s, of.code, of.message)
 		}
 		if err != nil {
 			return err
@@ -120,14 +121,76 @@ func (r *ProtectionGroupReconciler) advance(ctx context.Context, s *scope) error
 		resetStep(op)
 		log.V(1).Info("operation step done", "step", before, "next", next)
 	}
-	if op.Result == drv1alpha1.OperationCancelled {
+	switch op.Result {
+	case drv1alpha1.OperationCancelled:
 		r.finishOperation(s, drv1alpha1.OperationCancelled, "", fmt.Sprintf("%s: cancelled, %s", describe(op), op.Message))
 		log.Info("operation cancelled")
 		return nil
+	case drv1alpha1.OperationFailed:
+		return r.fail(ctx, s, op.ErrorCode, fmt.Sprintf("%s; the servers it had stopped were started again at the %s site: %s",
+			op.Message, op.From, strings.Join(op.StoppedServers, ", ")))
 	}
 	r.finishOperation(s, drv1alpha1.OperationSucceeded, "", describe(op)+": done")
 	log.Info("operation succeeded")
 	return nil
+}
+
+// fail records the operation as failed and stalls: a failed job is not
+// repeated without a person. The message says what is down and the ways
+// out.
+func (r *ProtectionGroupReconciler) fail(ctx context.Context, s *scope, code, message string) error {
+	op := s.pg.Status.CurrentOperation
+	if down := r.productionDown(s, op); down != "" {
+		message += "; " + down
+	}
+	r.finishOperation(s, drv1alpha1.OperationFailed, code, message)
+	ctrl.LoggerFrom(ctx).Info("operation failed", "code", code, "message", message)
+	return stalled(drv1alpha1.JobFailedReason, "%s; to retry, set annotation %s to a new value or change the spec",
+		message, drv1alpha1.RetryAnnotation)
+}
+
+// restoreAfterFailure turns a failure before SDRS moved the group into a
+// restore of the servers the operation stopped, so that a failed planned
+// failover leaves the application running where it was. It does so only
+// with serverPower Managed and while the group's production site is still
+// the one the operation started from.
+func (r *ProtectionGroupReconciler) restoreAfterFailure(s *scope, op *drv1alpha1.Operation, of *operationFailed) bool {
+	if op.Result != "" || len(op.StoppedServers) == 0 || s.pg.Spec.ServerPower != drv1alpha1.ServerPowerManaged ||
+		(op.Step != drv1alpha1.StepStopServers && op.Step != drv1alpha1.StepSDRSAction) ||
+		s.group == nil || drv1alpha1.Site(s.group.PriorityStation) != op.From {
+		return false
+	}
+	op.Result, op.ErrorCode, op.Message = drv1alpha1.OperationFailed, of.code, of.message
+	op.Step = drv1alpha1.StepRestoreServers
+	op.Servers, op.Attempt, op.AttemptedAt = nil, 0, nil
+	return true
+}
+
+// productionDown names the production servers a failed operation leaves
+// stopped, and what restores service; "" when none are known to be.
+func (r *ProtectionGroupReconciler) productionDown(s *scope, op *drv1alpha1.Operation) string {
+	if op == nil || !specOf(op).movesSite || op.Result == drv1alpha1.OperationFailed {
+		return ""
+	}
+	site := op.From
+	if s.group != nil {
+		site = drv1alpha1.Site(s.group.PriorityStation)
+	}
+	var off []string
+	for _, in := range s.pg.Status.Instances {
+		srv := in.SourceServer
+		if site == drv1alpha1.SiteTarget {
+			srv = in.TargetServer
+		}
+		if srv.ID != "" && srv.Power == sdrs.PowerShutoff {
+			off = append(off, srv.ID)
+		}
+	}
+	if len(off) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the servers at the production site (%s, %s) are stopped, so the application is down: %s; to restore service, retry, or start them (ECS console or API) to run where they were",
+		site, zoneOf(s, site), strings.Join(off, ", "))
 }
 
 // resetStep clears what belongs to the step just left.
@@ -141,7 +204,7 @@ func resetStep(op *drv1alpha1.Operation) {
 // and the next one brings the group to the new site.
 func (r *ProtectionGroupReconciler) cancelReason(s *scope, op *drv1alpha1.Operation) (string, bool) {
 	desired := drv1alpha1.Site(s.pg.Spec.DesiredActiveSite)
-	if !specOf(op).movesSite || desired == op.To || op.Result == drv1alpha1.OperationCancelled {
+	if !specOf(op).movesSite || desired == op.To || op.Result != "" {
 		return "", false
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -87,6 +88,31 @@ func (r *ProtectionGroupReconciler) reconcileObserve(ctx context.Context, s *sco
 	if needsInstanceRefresh(s.pg, s.group) {
 		return r.observeInstances(ctx, s)
 	}
+	if off := servingNotRunning(s.pg); len(off) > 0 && s.pg.Status.CurrentOperation == nil {
+		// Servers reported down at the active site are read again on each
+		// look, so that a person starting them shows up.
+		return r.refreshServers(ctx, s, off)
+	}
+	return nil
+}
+
+// refreshServers reads the power of some servers into status.instances.
+func (r *ProtectionGroupReconciler) refreshServers(ctx context.Context, s *scope, ids []string) error {
+	power := make(map[string]string, len(ids))
+	for _, id := range ids {
+		srv, err := s.client.GetServer(ctx, id)
+		if err != nil {
+			return fmt.Errorf("cannot read server %s: %w", id, err)
+		}
+		power[id] = srv.Status
+	}
+	for i := range s.pg.Status.Instances {
+		for _, srv := range []*drv1alpha1.ServerObservation{&s.pg.Status.Instances[i].SourceServer, &s.pg.Status.Instances[i].TargetServer} {
+			if p, ok := power[srv.ID]; ok {
+				srv.Power = p
+			}
+		}
+	}
 	return nil
 }
 
@@ -124,7 +150,7 @@ func (r *ProtectionGroupReconciler) reconcileOperation(ctx context.Context, s *s
 // reconcileDesiredState compares the spec with the group and starts the
 // operation that brings them together, if any.
 func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s *scope) error {
-	d := decide(&s.pg.Spec, s.group)
+	d := decide(s.pg.Name, &s.pg.Spec, s.group)
 	if d.err != nil {
 		return d.err
 	}
@@ -135,6 +161,11 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 	if err := r.checkLastFailure(s, d.op); err != nil {
 		return err
 	}
+	if operations[d.op].replicates {
+		if err := r.checkReplicationLink(ctx, s); err != nil {
+			return err
+		}
+	}
 	if s.pg.IsPaused() {
 		return &pausedError{wouldDo: describe(&drv1alpha1.Operation{Type: d.op, From: drv1alpha1.Site(s.group.PriorityStation), To: d.to})}
 	}
@@ -144,6 +175,28 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 	}
 	// Short operations may end in the same reconcile; look again next.
 	return waiting(drv1alpha1.ProgressingReason, minPoll, "%s: done; checking the result", describe(s.finished))
+}
+
+// checkReplicationLink waits while a replication pair reports a broken
+// link to the DR site: SDRS cannot protect into a site it cannot reach, and
+// the job would only fail.
+func (r *ProtectionGroupReconciler) checkReplicationLink(ctx context.Context, s *scope) error {
+	pairs, err := s.client.ListReplicationPairs(ctx, s.pg.GroupID())
+	if err != nil {
+		return fmt.Errorf("cannot list the replication pairs of SDRS group %s: %w", s.pg.GroupID(), err)
+	}
+	var broken []string
+	for _, p := range pairs {
+		if p.FaultLevel == sdrs.FaultLinkBroken {
+			broken = append(broken, p.ID)
+		}
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	return waiting(drv1alpha1.ReplicationLinkBrokenReason, syncPoll,
+		"the replication link to the disaster-recovery site (%s) is broken (fault level %d on pairs %s), for example because its zone is down; protection starts when SDRS reports it repaired",
+		s.group.DisasterRecoveryZone(), sdrs.FaultLinkBroken, strings.Join(broken, ", "))
 }
 
 // checkLastFailure refuses to repeat an operation that failed for this

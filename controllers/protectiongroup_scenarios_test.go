@@ -133,6 +133,22 @@ func TestForcedFailoverThenReprotect(t *testing.T) {
 	if in := cur.Status.Instances[0]; in.TargetServer.Power != "ACTIVE" {
 		t.Errorf("Managed must start the new production server after a failover: %+v", in.TargetServer)
 	}
+	// Every step and every operation's end is its own Event: the
+	// re-protect's end is not folded into the failover's, and its start
+	// is not lost because the failover ended in the same reconcile.
+	want := map[string]int{drv1alpha1.FailoverInProgressReason: 1, drv1alpha1.ReprotectingReason: 1, drv1alpha1.OperationSucceededReason: 2}
+	waitUntil(t, "an Event per step and per end", func() bool {
+		got := map[string]int{}
+		for _, r := range events(t, pg) {
+			got[r]++
+		}
+		for r, n := range want {
+			if got[r] < n {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // Auto with the production site down fails over; Planned with the site down
@@ -165,6 +181,12 @@ func TestSiteDown(t *testing.T) {
 		t.Errorf("Auto with the site down must not try a planned failover; reverse calls %d", n)
 	}
 	_ = cur
+	// The old production zone, now the DR site, is down: re-protecting
+	// into it cannot work, so the operator waits and says why.
+	waitFor(t, auto, "auto waits for the replication link", readyReason(drv1alpha1.ReplicationLinkBrokenReason))
+	if n := sent(t, "StartProtectionGroup", gAuto.ID); n != 0 {
+		t.Errorf("re-protect sent into a zone that is down: %d calls", n)
+	}
 	pl := waitFor(t, planned, "planned stalled", readyReason(drv1alpha1.ProductionSiteUnhealthyReason))
 	if c := condition(pl, drv1alpha1.StalledCondition); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, downAZ) {
 		t.Errorf("Stalled for a down site: %+v", c)
@@ -243,10 +265,13 @@ func TestJobFailureThenRetry(t *testing.T) {
 	if !strings.Contains(strings.Join(events(t, pg), ","), drv1alpha1.JobFailedReason) {
 		t.Errorf("no JobFailed Event")
 	}
-	// No retry storm: wake the controller (a label change) and wait until
-	// it has looked at the group again; the action count does not move.
+	// No retry storm: wake the controller (dr.sdrs.io/refresh) and wait
+	// until it has looked at the group again; the action count does not
+	// move.
 	before := calls(t, "ShowProtectionGroup", g.ID)
-	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Labels = map[string]string{"poke": "1"} })
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) {
+		p.Annotations = map[string]string{drv1alpha1.RefreshAnnotation: "1"}
+	})
 	waitForCalls(t, "ShowProtectionGroup", g.ID, before+1)
 	if n := calls(t, "StartReverseProtectionGroup", g.ID); n != 1 {
 		t.Fatalf("a failed job was retried without a person: %d reverse calls", n)
@@ -278,4 +303,36 @@ func waitForCalls(t *testing.T, op, groupID string, n int) {
 		<-time.After(poll)
 	}
 	t.Fatalf("timed out waiting for %d %s calls", n, op)
+}
+
+// A planned failover whose SDRS job fails after the operator stopped the
+// production servers does not leave the application down: the servers it
+// stopped are started again where they were, and status, the Event and
+// the message say so and name them.
+func TestFailedSwitchoverStartsServersAgain(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	g := seedGroup(t, emutest.Group{Instances: []emutest.Instance{{Name: "a"}}})
+	pg := newPG(t, ns, "restore", g.ID)
+	waitFor(t, pg, "Ready at source", readyAt(drv1alpha1.SiteSource))
+	if err := admin.FailJobs(context.Background(), "reverseProtectionGroupNoCG", 1, "SDRS.1029", "planned failover failed (injected)"); err != nil {
+		t.Fatal(err)
+	}
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	cur := waitFor(t, pg, "stalled on the failed job", readyReason(drv1alpha1.JobFailedReason))
+	server := g.Instances[0].SourceServer
+	last := cur.Status.LastOperation
+	if last == nil || last.Result != drv1alpha1.OperationFailed || last.ErrorCode != "SDRS.1029" ||
+		!strings.Contains(last.Message, "started again") || !strings.Contains(last.Message, server) {
+		t.Errorf("lastOperation must record the failure and name the servers started again: %+v", last)
+	}
+	if in := cur.Status.Instances[0]; in.SourceServer.Power != "ACTIVE" {
+		t.Errorf("production server after the failed switchover: %+v, want ACTIVE", in.SourceServer)
+	}
+	if n := calls(t, "StartReverseProtectionGroup", g.ID); n != 1 {
+		t.Errorf("reverse calls: %d, want 1 (a failed job is not retried without a person)", n)
+	}
+	if c := condition(cur, drv1alpha1.StalledCondition); !strings.Contains(c.Message, server) || !strings.Contains(c.Message, drv1alpha1.RetryAnnotation) {
+		t.Errorf("Stalled must name the servers and the way to retry: %+v", c)
+	}
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -78,6 +79,45 @@ func needsInstanceRefresh(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGrou
 		}
 	}
 	return false
+}
+
+// servingNotRunning lists the servers at the active site whose power was
+// read and is not ACTIVE.
+func servingNotRunning(pg *drv1alpha1.ProtectionGroup) []string {
+	var off []string
+	for _, in := range pg.Status.Instances {
+		srv := in.SourceServer
+		if in.ServingSite == drv1alpha1.SiteTarget {
+			srv = in.TargetServer
+		}
+		if srv.ID != "" && srv.Power != "" && srv.Power != sdrs.PowerActive {
+			off = append(off, srv.ID)
+		}
+	}
+	return off
+}
+
+// setServersRunningCondition says whether the servers at the active site
+// run, and if not, who starts them.
+func setServersRunningCondition(pg *drv1alpha1.ProtectionGroup, now time.Time) {
+	if len(pg.Status.Instances) == 0 {
+		setCondition(pg, drv1alpha1.ServersRunningCondition, metav1.ConditionUnknown, drv1alpha1.ServersUnknownReason,
+			"no protected instance has been read", now)
+		return
+	}
+	off := servingNotRunning(pg)
+	if len(off) == 0 {
+		setCondition(pg, drv1alpha1.ServersRunningCondition, metav1.ConditionTrue, drv1alpha1.ServersRunningReason,
+			fmt.Sprintf("the servers at the active site (%s) run", pg.Status.ActiveSite), now)
+		return
+	}
+	who := "serverPower is Managed: the operator starts them after a failover; outside an operation, someone stopped them"
+	if pg.Spec.ServerPower == drv1alpha1.ServerPowerManual {
+		who = "serverPower is Manual: the operator never starts servers; start them with the ECS console or API"
+	}
+	setCondition(pg, drv1alpha1.ServersRunningCondition, metav1.ConditionFalse, drv1alpha1.ServersStoppedReason,
+		fmt.Sprintf("servers at the active site (%s, %s) are not running: %s; %s",
+			pg.Status.ActiveSite, productionZone(pg), strings.Join(off, ", "), who), now)
 }
 
 // swapServingSite updates status.instances after a planned failover from
@@ -188,6 +228,9 @@ func setKstatusConditions(pg *drv1alpha1.ProtectionGroup, o outcome, converged b
 	switch {
 	case o.reason == "" && converged:
 		msg := fmt.Sprintf("active site %s (%s) as desired", pg.Status.ActiveSite, productionZone(pg))
+		if off := servingNotRunning(pg); len(off) > 0 {
+			msg += fmt.Sprintf("; %d server(s) there are not running (see condition %s)", len(off), drv1alpha1.ServersRunningCondition)
+		}
 		setReady(pg, metav1.ConditionTrue, drv1alpha1.ReconciledReason, msg, now)
 	case o.reason == "":
 		setReady(pg, metav1.ConditionFalse, drv1alpha1.ProgressingReason, "reconciling", now)

@@ -19,6 +19,10 @@ const (
 	ProtectedCondition = "Protected"
 	// PausedCondition is True while the paused annotation is set.
 	PausedCondition = "Paused"
+	// ServersRunningCondition says whether the servers at the active site
+	// run: False names those that do not and who starts them (after a
+	// planned failover with serverPower Manual, a person does).
+	ServersRunningCondition = "ServersRunning"
 )
 
 // Reasons for Ready, Reconciling and Stalled. An Event carries the same string.
@@ -64,6 +68,16 @@ const (
 	// (its answer was lost) and SDRS does not show which; the operator
 	// waits and does not act.
 	OutcomeUnknownReason = "OutcomeUnknown"
+	// ReplicationLinkBrokenReason: a replication pair reports fault level 5
+	// (the link to the DR site is broken, e.g. its zone is down), so SDRS
+	// cannot replicate into it; protection waits until it is repaired.
+	ReplicationLinkBrokenReason = "ReplicationLinkBroken"
+	// ServersRunningReason: every server at the active site runs.
+	ServersRunningReason = "ServersRunning"
+	// ServersStoppedReason: some servers at the active site do not run.
+	ServersStoppedReason = "ServersStopped"
+	// ServersUnknownReason: the servers' power has not been read.
+	ServersUnknownReason = "ServersUnknown"
 
 	// ReplicationNotSynchronizedReason surfaces when a planned failover
 	// waits for replication to become active.

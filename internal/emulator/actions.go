@@ -217,6 +217,10 @@ func (e *Emulator) endGroupAction(j *Job, f *JobFault) *JobFault {
 	if f == nil && j.Type == jobReverseGroup && e.st.ZonesDown[j.Params.ProductionAZ] {
 		f = failure(nil, codeReverseFailed, fmt.Sprintf("planned failover failed: availability zone %s is unavailable", j.Params.ProductionAZ))
 	}
+	// Protection replicates into the DR site, which must be reachable.
+	if f == nil && (j.Type == jobStartGroup || j.Type == jobReprotectGroup) && e.st.ZonesDown[g.drAZ()] {
+		f = failure(nil, spec.failCode, fmt.Sprintf("cannot replicate into availability zone %s: it is unavailable", g.drAZ()))
+	}
 	if f != nil {
 		// The pessimistic profile promises no error-* status: the group
 		// goes back to where it was.

@@ -60,6 +60,18 @@ func TestZoneDown(t *testing.T) {
 		t.Fatalf("after failover: %+v", grp)
 	}
 
+	// The old production AZ is now the DR site: the replication link to
+	// it is broken (fault level 5) and re-protecting into it fails.
+	if rep := ok(e.sdrs.ShowReplication(&model.ShowReplicationRequest{ReplicationId: g.Instances[0].ReplicationID})).must(t); rep.Replication.FaultLevel != "5" {
+		t.Fatalf("fault level with the DR AZ down: %s", rep.Replication.FaultLevel)
+	}
+	if job := e.waitJob(e.startGroup(g.ID)); job.Status.Value() != jobFail || *job.ErrorCode != codeReprotectFailed {
+		t.Fatalf("re-protect into a down AZ: %+v", job)
+	}
+	if s := e.group(g.ID).Status; s != statusErrorReprotecting {
+		t.Fatalf("after the failed re-protect: %s", s)
+	}
+
 	// Servers in the broken AZ do not start; the others do.
 	job2 := e.startServers(g.Instances[0].ProductionServer)
 	if job2.Status.Value() != jobFail || (*job2.Entities.SubJobs)[0].Status.Value() != jobFail {

@@ -213,6 +213,11 @@ func (e *Emulator) replicationView(r *Replication) replicationView {
 		if e.st.ZonesDown[g.productionAZ()] && g.Replication.Status != "" {
 			v.FaultLevel = "2"
 		}
+		// A DR site that is down breaks the replication link: level 5,
+		// failover not allowed (and no re-protect into it).
+		if e.st.ZonesDown[g.drAZ()] {
+			v.FaultLevel = "5"
+		}
 	}
 	return v
 }

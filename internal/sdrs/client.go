@@ -29,6 +29,9 @@ type Client interface {
 	ListProtectedInstances(ctx context.Context, groupID string) ([]ProtectedInstance, error)
 	// GetJob reads an SDRS job.
 	GetJob(ctx context.Context, jobID string) (*Job, error)
+	// ListReplicationPairs lists the replication pairs of a group (every
+	// page), with their fault level.
+	ListReplicationPairs(ctx context.Context, groupID string) ([]ReplicationPair, error)
 	// ListFailedJobs lists the task center's failed jobs of a group (every
 	// page). SDRS keeps a failed job there until someone deletes it, also
 	// when the job left no mark on the group's status.

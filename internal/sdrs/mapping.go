@@ -125,6 +125,18 @@ func instanceFromSDK(p *model.ShowProtectedInstanceParams) ProtectedInstance {
 	}
 }
 
+// pairFromSDK maps a replication pair.
+func pairFromSDK(r *model.ShowReplicationParams) ReplicationPair {
+	level := -1
+	if n, err := strconv.Atoi(clean(r.FaultLevel)); err == nil {
+		level = n
+	}
+	return ReplicationPair{
+		ID: clean(r.Id), Name: clean(r.Name), Status: clean(r.Status),
+		ReplicationStatus: clean(r.ReplicationStatus.Value()), FaultLevel: level,
+	}
+}
+
 // failedJobFromSDK maps a task-center entry of the group groupID.
 func failedJobFromSDK(f *model.FailureJobParams, groupID string) Job {
 	return Job{

@@ -27,6 +27,7 @@ type sdrsAPI interface {
 	ListProtectedInstances(*model.ListProtectedInstancesRequest) (*model.ListProtectedInstancesResponse, error)
 	ShowJobStatus(*model.ShowJobStatusRequest) (*model.ShowJobStatusResponse, error)
 	ListFailureJobs(*model.ListFailureJobsRequest) (*model.ListFailureJobsResponse, error)
+	ListReplications(*model.ListReplicationsRequest) (*model.ListReplicationsResponse, error)
 	CreateProtectionGroup(*model.CreateProtectionGroupRequest) (*model.CreateProtectionGroupResponse, error)
 	DeleteProtectionGroup(*model.DeleteProtectionGroupRequest) (*model.DeleteProtectionGroupResponse, error)
 	StartProtectionGroup(*model.StartProtectionGroupRequest) (*model.StartProtectionGroupResponse, error)
@@ -51,6 +52,7 @@ const (
 	opListProtectedInstances       = "ListProtectedInstances"
 	opShowJobStatus                = "ShowJobStatus"
 	opListFailureJobs              = "ListFailureJobs"
+	opListReplications             = "ListReplications"
 	opCreateProtectionGroup        = "CreateProtectionGroup"
 	opDeleteProtectionGroup        = "DeleteProtectionGroup"
 	opStartProtectionGroup         = "StartProtectionGroup"
@@ -328,6 +330,39 @@ func (c *sdkClient) GetJob(ctx context.Context, id string) (*Job, error) {
 		j.ID = id
 	}
 	return j, nil
+}
+
+func (c *sdkClient) ListReplicationPairs(ctx context.Context, groupID string) ([]ReplicationPair, error) {
+	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
+		return nil, err
+	}
+	tgt := target{resource: ResourceProtectionGroup, id: groupID}
+	var out []ReplicationPair
+	limit := int32(pageLimit)
+	for page, offset := 0, int32(0); ; page++ {
+		if page == maxPages {
+			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "replication pairs")}
+		}
+		off := offset
+		resp, err := call(ctx, c, opListReplications, tgt, func() (*model.ListReplicationsResponse, error) {
+			return c.sdrs.ListReplications(&model.ListReplicationsRequest{ServerGroupId: &groupID, Limit: &limit, Offset: &off})
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil || resp.Replications == nil {
+			break
+		}
+		items := *resp.Replications
+		for i := range items {
+			out = append(out, pairFromSDK(&items[i]))
+		}
+		offset += int32(len(items))
+		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
+			break
+		}
+	}
+	return out, nil
 }
 
 func (c *sdkClient) ListFailedJobs(ctx context.Context, groupID string) ([]Job, error) {

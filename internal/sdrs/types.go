@@ -99,6 +99,25 @@ type ProtectedInstance struct {
 	PriorityStation Site
 }
 
+// ReplicationPair is a replicated disk pair of a protection group.
+type ReplicationPair struct {
+	ID                string
+	Name              string
+	Status            string
+	ReplicationStatus string
+	// FaultLevel is SDRS's fault_level: 0 none, 2 the production disk is
+	// unusable (failover advised), 5 the replication link is broken
+	// (failover not allowed); -1 when SDRS did not say.
+	FaultLevel int
+}
+
+// Fault levels of a replication pair (sdrs-api.md §6.3).
+const (
+	FaultNone            = 0
+	FaultFailoverAdvised = 2
+	FaultLinkBroken      = 5
+)
+
 // Server is an ECS server as read.
 type Server struct {
 	ID               string

@@ -375,3 +375,17 @@ func (f *Fake) ListFailedJobs(ctx context.Context, groupID string) ([]sdrs.Job, 
 	}
 	return out, nil
 }
+
+// ListReplicationPairs lists one healthy pair per protected instance.
+func (f *Fake) ListReplicationPairs(ctx context.Context, groupID string) ([]sdrs.ReplicationPair, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.beginLocked(ctx, OpListReplicationPairs, groupID); err != nil {
+		return nil, err
+	}
+	var out []sdrs.ReplicationPair
+	for _, pi := range f.instancesLocked(groupID) {
+		out = append(out, sdrs.ReplicationPair{ID: "rep-" + pi.ID, Status: pi.Status, FaultLevel: sdrs.FaultNone})
+	}
+	return out, nil
+}

@@ -25,6 +25,7 @@ const (
 	OpListProtectedInstances     = "ListProtectedInstances"
 	OpGetJob                     = "GetJob"
 	OpListFailedJobs             = "ListFailedJobs"
+	OpListReplicationPairs       = "ListReplicationPairs"
 	OpCreateProtectionGroup      = "CreateProtectionGroup"
 	OpDeleteProtectionGroup      = "DeleteProtectionGroup"
 	OpStartProtection            = "StartProtection"

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -200,11 +201,12 @@ func relForeignWriter(t *testing.T) {
 		window    = 30 * time.Second
 		idle      = 10 * time.Second
 		syncEvery = 2 * time.Second
+		latency   = 30 * time.Millisecond
 	)
 	s := newScenario(t, harness.Row{Order: 63, Area: "Conflicting change",
-		Fault: fmt.Sprintf("a foreign writer touches the ProtectionGroup every %s for %s: a label, an annotation outside dr.sdrs.io/, and a status condition of its own (read, set, write with the resourceVersion), so the manager's own status patches conflict; %s idle, then a switchover (ProviderConfig syncInterval %s, 3s job); the same measured first without the writer",
-			every, window, idle, syncEvery),
-		Assert: "the writes wake no reconcile (only spec and dr.sdrs.io/ annotations do); SDRS calls stay on the poll schedule: idle, no more group reads than one per sync interval (+1); during the switchover, no more group reads than without the writer plus the looks the conflict backoff allows (50ms doubling to 10s: 9 in 30s); the switchover completes exactly once (one reverse carried out, 0 duplicate, 0 lost), the foreign condition is kept"},
+		Fault: fmt.Sprintf("a foreign writer touches the ProtectionGroup every %s for %s: a label, an annotation outside dr.sdrs.io/, and a status condition of its own (read, set, write with the resourceVersion), so the manager's own status patches conflict; %s idle, then a switchover (ProviderConfig syncInterval %s, 3s job, every SDRS and ECS call answered after %s as a cloud API would, so that a reconcile spans a foreign write); the same measured first without the writer",
+			every, window, idle, syncEvery, latency),
+		Assert: "the writes wake no reconcile (only spec and dr.sdrs.io/ annotations do); SDRS calls stay on the poll schedule: idle, no more group reads than one per sync interval (+1); during the switchover, no more group reads than without the writer plus the looks the conflict backoff allows (50ms doubling to 10s: 8 in 20s) plus the sync look already scheduled; the switchover completes while the writer runs, exactly once (one reverse carried out, 0 duplicate, 0 lost); the foreign condition is kept"},
 		scenarioOptions{emulator: harness.EmulatorOptions{JobDuration: 3 * time.Second},
 			mutatePC: func(pc *drv1alpha1.ProviderConfig) { pc.Spec.SyncInterval = metav1.Duration{Duration: syncEvery} }})
 	g := s.seed(emutest.Group{Name: "web", Instances: []emutest.Instance{off}})[0]
@@ -214,6 +216,24 @@ func relForeignWriter(t *testing.T) {
 	s.managerWith(opts)
 	pg := s.adopt("web", g.ID, manual)
 	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	// A cloud API answers in tens of milliseconds, not in the emulator's
+	// one: with this latency a reconcile spans a foreign write between
+	// the copy it decides on and its status patch, as it would in a real
+	// cluster, so that patch conflicts. The same latency applies with
+	// and without the writer.
+	if err := s.emu.Admin.SetHTTPFaults(s.ctx, emutest.HTTPFaults{Latency: latency.String()}); err != nil {
+		t.Fatal(err)
+	}
+	// The manager's status patches that conflicted: PATCH answered 409.
+	// (Its only other PATCHes, ProviderConfig status and Events, carry no
+	// resourceVersion and cannot conflict; finalizer writes are PUTs.)
+	conflicts := func() float64 {
+		n, err := scrape(s.ctx, metricsAddr, "rest_client_requests_total", `code="409"`, `method="PATCH"`)
+		if err != nil {
+			t.Fatalf("cannot read the manager's metrics: %v", err)
+		}
+		return n
+	}
 	reconciles := func() float64 {
 		n, err := scrape(s.ctx, metricsAddr, "controller_runtime_reconcile_total", `controller="protectiongroup"`)
 		if err != nil {
@@ -238,6 +258,7 @@ func relForeignWriter(t *testing.T) {
 
 	// With the writer: idle, then a switchover back to source.
 	r0 = reconciles()
+	c0 := conflicts()
 	w := startForeignWriter(s.ctx, s.cp.Client, types.NamespacedName{Namespace: s.ns, Name: pg.Name}, every)
 	started := time.Now()
 	time.Sleep(idle)
@@ -246,16 +267,34 @@ func relForeignWriter(t *testing.T) {
 	idleReconciles := reconciles() - r0
 	flip = time.Now()
 	s.update(pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteSource })
-	s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
-	switched := time.Now()
+	// The switchover must complete while the writer goes on (its job
+	// takes 3s; the window leaves 20s).
+	var switched time.Time
+	_ = wait.PollUntilContextTimeout(s.ctx, 100*time.Millisecond, window-time.Since(started), true, func(ctx context.Context) (bool, error) {
+		if ok, _ := harness.ReadyAt(drv1alpha1.SiteSource)(s.get(pg)); ok {
+			switched = time.Now()
+			return true, nil
+		}
+		return false, nil
+	})
+	during := harness.Describe(s.get(pg))
 	if rest := window - time.Since(started); rest > 0 {
 		time.Sleep(rest)
 	}
 	metaWrites, statusWrites, ownConflicts := w.Stop()
 	stopped := time.Now()
-	withSwitch := s.callsBetween(g.ID, flip, switched)
+	switchEnd, completed := switched, "back at source %s after the flip, while the writer ran"
+	if switched.IsZero() {
+		t.Errorf("the switchover did not complete in the %s the writer still ran after the flip; at the writer's end: %s", ms(stopped.Sub(flip)), during)
+		switchEnd, completed = stopped, "NOT done while the writer ran; back at source %s after the flip, once it stopped"
+		s.waitFor(pg, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+		switched = time.Now()
+	}
+	completed = fmt.Sprintf(completed, ms(switched.Sub(flip)))
+	withSwitch := s.callsBetween(g.ID, flip, switchEnd)
 	whole := s.callsBetween(g.ID, started, stopped)
 	withReconciles := reconciles() - r0
+	managerConflicts := conflicts() - c0
 
 	idleBound := int(idle/syncEvery) + 1
 	if withIdle.groupReads > idleBound {
@@ -266,10 +305,15 @@ func relForeignWriter(t *testing.T) {
 	if bound := idleBound + conflictLooks(idle); idleReconciles > float64(bound) {
 		t.Errorf("idle with the writer: %.0f reconciles in %s, more than one per sync interval + 1 + the conflict backoff's looks = %d: the foreign writes wake the controller", idleReconciles, ms(idle), bound)
 	}
-	switchBound := baseSwitch.groupReads + conflictLooks(window)
+	// Without the writer the switchover reads the group baseSwitch times;
+	// each conflicting write adds at most one look (one group read) on
+	// the conflict backoff's schedule, and the idle sync look scheduled
+	// before the flip still comes.
+	looks := conflictLooks(switchEnd.Sub(flip))
+	switchBound := baseSwitch.groupReads + looks + 1
 	if withSwitch.groupReads > switchBound {
-		t.Errorf("switchover with the writer: %d group reads, more than without it (%d) + the conflict backoff's looks in %s (%d) = %d",
-			withSwitch.groupReads, baseSwitch.groupReads, window, conflictLooks(window), switchBound)
+		t.Errorf("switchover with the writer: %d group reads, more than without it (%d) + the conflict backoff's looks in %s (%d) + 1 sync look = %d",
+			withSwitch.groupReads, baseSwitch.groupReads, ms(switchEnd.Sub(flip)), looks, switchBound)
 	}
 	got := s.exactlyOnce(g.ID, harness.Expect{Actions: map[string]int{"StartReverseProtectionGroup": 2}, Site: "source"})
 	cur := s.get(pg)
@@ -285,8 +329,8 @@ func relForeignWriter(t *testing.T) {
 	if meta.FindStatusCondition(cur.Status.Conditions, foreignCondition) == nil {
 		t.Errorf("the foreign writer's condition %s was lost", foreignCondition)
 	}
-	s.result("writer: %d metadata and %d status writes in %s (%d of its own status writes conflicted); "+
-		"idle %s: %s without the writer, %s and %.0f reconciles with it (bound %d group reads); switchover: %s without the writer (%.0f reconciles), %s with it (bound %d group reads); the whole window with the writer: %s, %.0f reconciles; back at source %s after the flip; %s",
-		metaWrites, statusWrites, ms(stopped.Sub(started)), ownConflicts,
-		ms(idle), baseIdle, withIdle, idleReconciles, idleBound, baseSwitch, baseReconciles, withSwitch, switchBound, whole, withReconciles, ms(switched.Sub(flip)), got)
+	s.result("writer: %d metadata and %d status writes in %s (%d of its own status writes conflicted); the manager's status patches refused with 409 meanwhile: %.0f; "+
+		"idle %s: %s without the writer, %s and %.0f reconciles with it (bound %d group reads); switchover: %s without the writer (%.0f reconciles), %s with it (bound %d group reads); the whole window with the writer: %s, %.0f reconciles; %s; %s",
+		metaWrites, statusWrites, ms(stopped.Sub(started)), ownConflicts, managerConflicts,
+		ms(idle), baseIdle, withIdle, idleReconciles, idleBound, baseSwitch, baseReconciles, withSwitch, switchBound, whole, withReconciles, completed, got)
 }

@@ -172,6 +172,23 @@ func calls(t *testing.T, op, groupID string) int {
 	return n
 }
 
+// callsSince counts the calls of an operation on a group that arrived at
+// or after a time, whatever SDRS answered.
+func callsSince(t *testing.T, op, groupID string, since time.Time) int {
+	t.Helper()
+	all, err := admin.Calls(context.Background(), op, groupID)
+	if err != nil {
+		t.Fatalf("cannot read emulator calls: %v", err)
+	}
+	n := 0
+	for _, c := range all {
+		if !c.Time.Before(since) {
+			n++
+		}
+	}
+	return n
+}
+
 // sent counts the calls of an operation on a group that reached SDRS,
 // whatever SDRS answered (a refusal too).
 func sent(t *testing.T, op, groupID string) int {

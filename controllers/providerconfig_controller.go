@@ -3,8 +3,10 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,9 +23,12 @@ import (
 const (
 	// providerConfigRecheck: how often working credentials are re-validated.
 	providerConfigRecheck = 10 * time.Minute
-	// ProviderConfigInUseReason surfaces when a ProviderConfig being
-	// deleted is still used by ProtectionGroups.
-	providerConfigInUseReason = "InUse"
+	// inUseRecheck: how soon a ProviderConfig being deleted looks again
+	// for the groups that hold it (a list from the cache, no cloud call).
+	inUseRecheck = 5 * time.Second
+	// inUseListed is how many of the groups that hold a ProviderConfig
+	// being deleted its status names.
+	inUseListed = 5
 )
 
 // ProviderConfigReconciler validates ProviderConfigs: it connects with the
@@ -66,7 +71,7 @@ func (r *ProviderConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	pc.Status.ObservedGeneration = pc.Generation
 	if err := r.Status().Patch(ctx, pc, client.MergeFrom(base)); err != nil {
 		if apierrors.IsConflict(err) {
-			return ctrl.Result{Requeue: true}, nil
+			return ctrl.Result{RequeueAfter: conflictFirstWait}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("cannot update ProviderConfig status: %w", err)
 	}
@@ -104,10 +109,7 @@ func (r *ProviderConfigReconciler) reconcileDelete(ctx context.Context, pc *drv1
 		return ctrl.Result{}, fmt.Errorf("cannot list ProtectionGroups using ProviderConfig %q: %w", pc.Name, err)
 	}
 	if n := len(users.Items); n > 0 {
-		r.event(pc, true, providerConfigInUseReason,
-			fmt.Sprintf("%d ProtectionGroups still use this ProviderConfig (e.g. %s/%s); it is deleted once they are gone",
-				n, users.Items[0].Namespace, users.Items[0].Name))
-		return ctrl.Result{RequeueAfter: credentialsRecheck}, nil
+		return ctrl.Result{RequeueAfter: inUseRecheck}, r.reportInUse(ctx, pc, users.Items)
 	}
 	if controllerutil.RemoveFinalizer(pc, drv1alpha1.ProviderConfigInUseFinalizer) {
 		if err := r.Update(ctx, pc); err != nil {
@@ -117,13 +119,40 @@ func (r *ProviderConfigReconciler) reconcileDelete(ctx context.Context, pc *drv1
 	return ctrl.Result{}, nil
 }
 
+// reportInUse says, in status and an Event, that the deletion waits for
+// the groups that use the ProviderConfig, names them, and how to move them.
+func (r *ProviderConfigReconciler) reportInUse(ctx context.Context, pc *drv1alpha1.ProviderConfig, users []drv1alpha1.ProtectionGroup) error {
+	names := make([]string, 0, inUseListed)
+	for i := range users {
+		if i == inUseListed {
+			names = append(names, fmt.Sprintf("and %d more", len(users)-inUseListed))
+			break
+		}
+		names = append(names, users[i].Namespace+"/"+users[i].Name)
+	}
+	message := fmt.Sprintf("deletion waits: %d ProtectionGroups still use this ProviderConfig (%s); point each at another ProviderConfig (spec.providerConfigRef.name) or delete it, and this ProviderConfig goes once none uses it",
+		len(users), strings.Join(names, ", "))
+	prev := meta.FindStatusCondition(pc.Status.Conditions, drv1alpha1.ReadyCondition)
+	if prev != nil && prev.Reason == drv1alpha1.ProviderConfigInUseReason && prev.Message == message {
+		return nil
+	}
+	r.event(pc, true, drv1alpha1.ProviderConfigInUseReason, message)
+	base := pc.DeepCopy()
+	meta.SetStatusCondition(&pc.Status.Conditions, metav1.Condition{Type: drv1alpha1.ReadyCondition, Status: metav1.ConditionFalse,
+		Reason: drv1alpha1.ProviderConfigInUseReason, Message: message, ObservedGeneration: pc.Generation})
+	if err := r.Status().Patch(ctx, pc, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot update ProviderConfig status: %w", err)
+	}
+	return nil
+}
+
 func (r *ProviderConfigReconciler) event(pc *drv1alpha1.ProviderConfig, warning bool, reason, message string) {
 	if r.Recorder == nil {
 		return
 	}
-	typ := "Normal"
+	typ := corev1.EventTypeNormal
 	if warning {
-		typ = "Warning"
+		typ = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(pc, nil, typ, reason, "Validate", "%s", message)
 }

@@ -155,4 +155,7 @@ const (
 const (
 	// CredentialsValidReason surfaces when SDRS accepted the credentials.
 	CredentialsValidReason = "CredentialsValid"
+	// ProviderConfigInUseReason surfaces while a ProviderConfig being
+	// deleted waits for the ProtectionGroups that still use it.
+	ProviderConfigInUseReason = "InUse"
 )

@@ -46,9 +46,9 @@ func TestAgainstAPIServer(t *testing.T) {
 	t.Run("status", func(t *testing.T) {
 		code, out, stderr := run("status")
 		want := "" +
-			"NAME   DESIRED   ACTIVE   MODE      PRODUCTION   DR     REPLICATION   OPERATION   LAST   READY\n" +
-			"app1   source    source   Planned   az-1         az-2   active 100%   -           -      True/Reconciled\n" +
-			"app2   source    source   Planned   az-1         az-2   active 100%   -           -      True/Reconciled\n"
+			"NAME   DESIRED   ACTIVE   MODE      PRODUCTION   DR     REPLICATION   SERVERS   OPERATION   LAST   READY\n" +
+			"app1   source    source   Planned   az-1         az-2   active 100%   -         -           -      True/Reconciled\n" +
+			"app2   source    source   Planned   az-1         az-2   active 100%   -         -           -      True/Reconciled\n"
 		if code != 0 || out != want {
 			t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", code, stderr, out, want)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -70,6 +71,12 @@ func Warnings(pg *drv1alpha1.ProtectionGroup) []string {
 	if pg.IsPaused() {
 		out = append(out, "paused: the operator starts no SDRS action until it is resumed: "+cli.ResumeCommand(pg))
 	}
+	if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ServersRunningCondition); c != nil && c.Status == metav1.ConditionFalse {
+		out = append(out, c.Message)
+	}
+	if l := pg.Status.LastOperation; l != nil && l.Result == drv1alpha1.OperationFailed && pg.Status.CurrentOperation == nil {
+		out = append(out, "the last operation failed: "+l.Message)
+	}
 	return out
 }
 
@@ -79,7 +86,7 @@ const plannedPatch = `{"spec":{"failoverMode":"Planned","allowDataLoss":false}}`
 // Render writes the status table.
 func Render(w io.Writer, pgs []drv1alpha1.ProtectionGroup, withNamespace bool) error {
 	t := cli.NewTable(w)
-	head := []string{"NAME", "DESIRED", "ACTIVE", "MODE", "PRODUCTION", "DR", "REPLICATION", "OPERATION", "LAST", "READY"}
+	head := []string{"NAME", "DESIRED", "ACTIVE", "MODE", "PRODUCTION", "DR", "REPLICATION", "SERVERS", "OPERATION", "LAST", "READY"}
 	if withNamespace {
 		head = append([]string{"NAMESPACE"}, head...)
 	}
@@ -101,7 +108,30 @@ func columns(pg *drv1alpha1.ProtectionGroup) []string {
 		prod, dr = st.Sites.Production, st.Sites.DisasterRecovery
 	}
 	return []string{pg.Name, string(pg.Spec.DesiredActiveSite), string(st.ActiveSite), string(pg.Spec.FailoverMode), prod, dr,
-		replication(st.Replication), operation(st.CurrentOperation), last(st.LastOperation), ready(pg)}
+		replication(st.Replication), servers(pg), operation(st.CurrentOperation), last(st.LastOperation), ready(pg)}
+}
+
+// servers says whether the servers at the active site run: "running",
+// "2/3 stopped", or empty when they were not read.
+func servers(pg *drv1alpha1.ProtectionGroup) string {
+	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ServersRunningCondition)
+	if c == nil || c.Status == metav1.ConditionUnknown {
+		return ""
+	}
+	if c.Status == metav1.ConditionTrue {
+		return "running"
+	}
+	off := 0
+	for _, in := range pg.Status.Instances {
+		srv := in.SourceServer
+		if in.ServingSite == drv1alpha1.SiteTarget {
+			srv = in.TargetServer
+		}
+		if srv.Power != "" && srv.Power != "ACTIVE" {
+			off++
+		}
+	}
+	return fmt.Sprintf("%d/%d stopped", off, len(pg.Status.Instances))
 }
 
 func replication(r *drv1alpha1.ReplicationObservation) string {

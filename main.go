@@ -150,6 +150,7 @@ func main() {
 	}
 	if err := (&controllers.ProtectionGroupReconciler{
 		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
 		Connector:        connector,
 		Recorder:         mgr.GetEventRecorder("sdrs-operator"),
 		Metrics:          recorder,

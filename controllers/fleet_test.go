@@ -90,14 +90,14 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 			t.Errorf("job %d: not a scout, want it parked (%s), got %s", i, parkedWait, wait)
 		}
 	}
-	if poll, wait := p.Before(key(5), id(5), typ, t0.Add(time.Second)); poll || wait != parkedWait {
+	if poll, wait := p.PollNow(key(5), id(5), typ, t0.Add(time.Second)); poll || wait != parkedWait {
 		t.Errorf("a parked job looked (poll=%v, wait=%s)", poll, wait)
 	}
 	// The scouts poll with a fine backoff while their jobs run.
 	at := t0
 	for _, age := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
 		at = t0.Add(age)
-		if poll, _ := p.Before(key(0), id(0), typ, at); !poll {
+		if poll, _ := p.PollNow(key(0), id(0), typ, at); !poll {
 			t.Fatalf("a scout must poll at age %s", age)
 		}
 		if d := p.Running(key(0), id(0), typ, t0, at); d != clamp(age/scoutStep, minPoll, maxPoll) {
@@ -105,23 +105,23 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 		}
 	}
 	// A scout sees its job end after 5s: the parked jobs are woken.
-	p.Ended(id(0), typ, 5*time.Second)
+	p.Finished(id(0), typ, 5*time.Second)
 	if len(woken) != 10-scoutsPerType {
 		t.Fatalf("woken %d jobs, want %d: %v", len(woken), 10-scoutsPerType, woken)
 	}
 	// A woken job started at the same time is overdue: it polls at once.
-	if poll, _ := p.Before(key(5), id(5), typ, t0.Add(8*time.Second)); !poll {
+	if poll, _ := p.PollNow(key(5), id(5), typ, t0.Add(8*time.Second)); !poll {
 		t.Error("an overdue job must poll")
 	}
 	// A job started later waits, without a call, until its due time.
 	later := t0.Add(6 * time.Second)
 	p.Issued(key(20), id(20), typ, later)
-	poll, wait := p.Before(key(20), id(20), typ, later.Add(2*time.Second))
+	poll, wait := p.PollNow(key(20), id(20), typ, later.Add(2*time.Second))
 	due := 5*time.Second + margin(5*time.Second) - 2*time.Second
 	if poll || wait < due || wait > due*11/10+time.Millisecond {
 		t.Errorf("early look at a job of a known type: poll=%v wait=%s, want no poll and %s..+10%%", poll, wait, due)
 	}
-	if poll, _ := p.Before(key(20), id(20), typ, later.Add(5300*time.Millisecond)); !poll {
+	if poll, _ := p.PollNow(key(20), id(20), typ, later.Add(5300*time.Millisecond)); !poll {
 		t.Error("a job past its due time must poll")
 	}
 	// Overdue and still running: back off from the expected end.
@@ -129,7 +129,7 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 		t.Errorf("overdue by 4s: next look after %s, want about 1s", d)
 	}
 	// A job this process never saw (it restarted) is looked at once.
-	if poll, _ := p.Before(key(30), "job-unknown", typ, later); !poll {
+	if poll, _ := p.PollNow(key(30), "job-unknown", typ, later); !poll {
 		t.Error("an unknown job must be looked at")
 	}
 }
@@ -146,17 +146,17 @@ func TestPollScheduleLearnsFromAFailedScout(t *testing.T) {
 	for i := range 5 {
 		p.Issued(types.NamespacedName{Name: fmt.Sprint(i)}, fmt.Sprint("j", i), typ, t0)
 	}
-	p.Ended("j0", typ, 2*time.Second) // FAIL after 2s
+	p.Finished("j0", typ, 2*time.Second) // FAIL after 2s
 	if woken != 5-scoutsPerType {
 		t.Errorf("woken %d parked jobs after a scout's job failed, want %d", woken, 5-scoutsPerType)
 	}
-	if poll, _ := p.Before(types.NamespacedName{Name: "4"}, "j4", typ, t0.Add(2200*time.Millisecond)); !poll {
+	if poll, _ := p.PollNow(types.NamespacedName{Name: "4"}, "j4", typ, t0.Add(2200*time.Millisecond)); !poll {
 		t.Error("a parked job past the learned end must look at once")
 	}
 	// A job SDRS no longer knows teaches nothing.
 	q := NewPollSchedule()
 	q.Issued(types.NamespacedName{Name: "a"}, "ja", typ, t0)
-	q.Ended("ja", typ, 0)
+	q.Finished("ja", typ, 0)
 	if _, known := q.typical[typ]; known {
 		t.Error("learned a duration from a job that was not found")
 	}
@@ -171,12 +171,12 @@ func TestPollScheduleScoutThatVanishesIsReplaced(t *testing.T) {
 	}
 	last := types.NamespacedName{Name: fmt.Sprint(scoutsPerType)}
 	lastID := fmt.Sprint("j", scoutsPerType)
-	if poll, _ := p.Before(last, lastID, typ, t0.Add(time.Second)); poll {
+	if poll, _ := p.PollNow(last, lastID, typ, t0.Add(time.Second)); poll {
 		t.Fatal("a third job must not poll while two scouts look")
 	}
 	// The scouts' objects were deleted: they never look again. Once their
 	// grace passed, the parked job takes over.
-	if poll, _ := p.Before(last, lastID, typ, t0.Add(minPoll+scoutGrace+time.Second)); !poll {
+	if poll, _ := p.PollNow(last, lastID, typ, t0.Add(minPoll+scoutGrace+time.Second)); !poll {
 		t.Error("with the scouts gone, a parked job must become a scout")
 	}
 }

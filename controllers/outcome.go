@@ -64,8 +64,8 @@ type outcome struct {
 	conflict    bool          // a write conflicted: leave conditions alone, look again after a backoff
 }
 
-// classify maps the error a reconcile ended with to its outcome.
-func classify(err error) outcome {
+// outcomeOf maps the error a reconcile ended with to its outcome.
+func outcomeOf(err error) outcome {
 	if err == nil {
 		return outcome{}
 	}

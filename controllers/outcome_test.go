@@ -98,7 +98,7 @@ func TestClassify(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := classify(tc.err)
+			o := outcomeOf(tc.err)
 			got := want{reason: o.reason, reconciling: o.reconciling, stalled: o.stalled, requeue: o.requeue,
 				returnsErr: o.retErr != nil, warning: o.warning, conflict: o.conflict}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {

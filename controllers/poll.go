@@ -90,10 +90,10 @@ func (p *PollSchedule) Issued(key types.NamespacedName, jobID, jobType string, n
 	return p.waitLocked(j, jobID, now)
 }
 
-// Before says whether a reconcile that finds the job in flight should ask
+// PollNow says whether a reconcile that finds the job in flight should ask
 // SDRS now, and if not, how long to wait. A job this process does not know
 // (it restarted) is looked at once to learn when it began.
-func (p *PollSchedule) Before(key types.NamespacedName, jobID, jobType string, now time.Time) (bool, time.Duration) {
+func (p *PollSchedule) PollNow(key types.NamespacedName, jobID, jobType string, now time.Time) (bool, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	j := p.jobs[jobID]
@@ -131,14 +131,17 @@ func (p *PollSchedule) Running(key types.NamespacedName, jobID, jobType string, 
 	return p.waitLocked(j, jobID, now)
 }
 
-// Ended forgets a job that ended (took is how long it ran) or is no longer
-// known (took 0). Its duration, failed or not, says when the other jobs of
-// its type end: when that type was not known before, the jobs parked for
-// it are woken. (A failure counts too: when a whole zone is down, every
-// job of the wave fails after about the same time.)
-func (p *PollSchedule) Ended(jobID, jobType string, took time.Duration) {
+// Finished records that a job of jobType ended after took (0 when not
+// known) and forgets its ID (jobID may be empty for jobs that were not
+// tracked, such as ECS jobs). Its duration, failed or not, says when the
+// other jobs of its type end: when that type was not known before, the
+// jobs parked for it are woken. (A failure counts too: when a whole zone
+// is down, every job of the wave fails after about the same time.)
+func (p *PollSchedule) Finished(jobID, jobType string, took time.Duration) {
 	p.mu.Lock()
-	delete(p.jobs, jobID)
+	if jobID != "" {
+		delete(p.jobs, jobID)
+	}
 	if jobType == "" || took <= 0 {
 		p.mu.Unlock()
 		return
@@ -221,16 +224,6 @@ func (p *PollSchedule) Next(jobType string, age time.Duration) time.Duration {
 		d = (age - expected) / 4
 	}
 	return jitterUp(clamp(d, minPoll, maxPoll))
-}
-
-// Observe records how long a finished job of jobType took.
-func (p *PollSchedule) Observe(jobType string, took time.Duration) {
-	if jobType == "" || took <= 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.observeLocked(jobType, took)
 }
 
 func (p *PollSchedule) observeLocked(jobType string, took time.Duration) {

@@ -3,10 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
@@ -39,28 +37,32 @@ const (
 
 // DefaultMaxConcurrentReconciles is the manager's default number of
 // ProtectionGroups reconciled at once. A reconcile mostly waits on SDRS's
-// round trip or on the ProviderConfig's rate limiter, so workers are cheap:
-// with 100 ms per SDRS call a fleet of 1000 converged in 24 s with 64 and in
-// 35 s with 16 (docs/performance.md, the concurrency sweep).
+// round trip or on the ProviderConfig's rate limiter, so workers are cheap
+// (docs/performance.md, the concurrency sweep, chose the number).
 const DefaultMaxConcurrentReconciles = 64
 
 // ProtectionGroupReconciler makes SDRS protection groups match their
 // ProtectionGroup objects.
 type ProtectionGroupReconciler struct {
 	client.Client
+	// APIReader reads around the cache (the manager's API reader), to
+	// rebase a status write that conflicted; nil reads through Client.
+	APIReader client.Reader
 	Connector sdrs.Connector
 	Recorder  EventRecorder
-	Metrics   MetricsRecorder
-	// Clock is replaceable in tests.
+	// Metrics records what alerts and dashboards read; nil records nothing.
+	Metrics MetricsRecorder
+	// Clock is replaceable in tests; nil is the real clock.
 	Clock func() time.Time
-	// Poll schedules job polling; nil means the default schedule.
+	// Poll schedules job polling; nil is a schedule that knows nothing yet.
 	Poll *PollSchedule
-	// StalledRecheck caps how long a Stalled group waits before it is
-	// looked at again; 0 means the default (2 minutes).
+	// StalledRecheck is how long a Stalled group waits before it is
+	// looked at again (credential problems: at most credentialsRecheck);
+	// 0 means DefaultStalledRecheck.
 	StalledRecheck time.Duration
 	// RecordJobIDAfter is how long an SDRS job this process issued may
 	// run before its ID is written to status on its own; a job that ends
-	// sooner has its ID written with its result (see issuedJobs). 0, the
+	// sooner has its ID written with its result (see unwrittenJobs). 0, the
 	// default, writes it right after the call.
 	RecordJobIDAfter time.Duration
 	// NotStartedGrace is how long an attempt whose answer never came may
@@ -68,13 +70,43 @@ type ProtectionGroupReconciler struct {
 	// must exceed the cloud client's timeout. 0 means DefaultNotStartedGrace.
 	NotStartedGrace time.Duration
 
-	issuedOnce sync.Once
-	issuedMem  *issuedJobs
-	// expect holds this process's writes the cache has not shown yet; set
-	// up in SetupWithManager.
+	// unwritten holds the job IDs this process issued that status does
+	// not hold yet.
+	unwritten *unwrittenJobs
+	// expect holds this process's writes the cache has not shown yet.
 	expect *writeExpectations
 	// conflicts spaces the looks at objects whose status writes conflict.
 	conflicts *conflictBackoff
+}
+
+// DefaultStalledRecheck is how often a Stalled group is looked at again
+// unless StalledRecheck says otherwise.
+const DefaultStalledRecheck = 2 * time.Minute
+
+// setDefaults fills what the caller left unset, once, before the
+// reconciler runs: every default lives here.
+func (r *ProtectionGroupReconciler) setDefaults() {
+	if r.Metrics == nil {
+		r.Metrics = noopMetrics{}
+	}
+	if r.Clock == nil {
+		r.Clock = time.Now
+	}
+	if r.Poll == nil {
+		r.Poll = NewPollSchedule()
+	}
+	if r.APIReader == nil {
+		r.APIReader = r.Client
+	}
+	if r.StalledRecheck <= 0 {
+		r.StalledRecheck = DefaultStalledRecheck
+	}
+	if r.NotStartedGrace <= 0 {
+		r.NotStartedGrace = DefaultNotStartedGrace
+	}
+	r.unwritten = newUnwrittenJobs()
+	r.expect = newWriteExpectations()
+	r.conflicts = newConflictBackoff()
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroups,verbs=get;list;watch;update;patch
@@ -91,12 +123,12 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, pg); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.expect.forget(req.NamespacedName)
-			r.metrics().SetInFlight(req.String(), "")
-			r.metrics().Forget(req.Namespace, req.Name)
+			r.Metrics.SetInFlight(req.String(), "")
+			r.Metrics.Forget(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if r.expect.behind(req.NamespacedName, pg.ResourceVersion, r.now()) {
+	if r.expect.behind(req.NamespacedName, pg.ResourceVersion, r.Clock()) {
 		// The cache has not caught up with our own last write: deciding on
 		// this copy would repeat work already done. Look again shortly.
 		return ctrl.Result{RequeueAfter: cacheLagPoll}, nil
@@ -108,14 +140,14 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if err := r.Update(ctx, pg); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
-		r.expect.wrote(req.NamespacedName, pg.ResourceVersion, r.now())
+		r.expect.wrote(req.NamespacedName, pg.ResourceVersion, r.Clock())
 	}
 
 	s := newScope(pg)
 	if pg.Status.ObservedGeneration != pg.Generation {
 		// A new generation: a Ready left over from the old spec must not
 		// satisfy `kubectl wait --for=condition=Ready`.
-		setProgressing(pg, r.now())
+		setProgressing(pg, r.Clock())
 	}
 	defer func() {
 		res, reterr = r.summarize(ctx, s, res, reterr)
@@ -149,9 +181,16 @@ func (r *ProtectionGroupReconciler) runPhases(ctx context.Context, s *scope, pha
 // summarize turns the reconcile's error into conditions, an Event on each
 // transition, the requeue, and one status patch.
 func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ ctrl.Result, err error) (ctrl.Result, error) {
-	o := classify(err)
-	if o.stalled && r.StalledRecheck > 0 && o.requeue > r.StalledRecheck {
-		o.requeue = r.StalledRecheck
+	o := outcomeOf(err)
+	if o.stalled {
+		// StalledRecheck sets the recheck of every stall; the shorter ones
+		// (credentials, so that a fixed Secret is picked up soon) stay
+		// shorter.
+		if o.requeue >= stalledRecheck {
+			o.requeue = r.StalledRecheck
+		} else {
+			o.requeue = min(o.requeue, r.StalledRecheck)
+		}
 	}
 	if o.conflict {
 		// Someone (often our own earlier write, not yet in the cache)
@@ -159,7 +198,7 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		return ctrl.Result{RequeueAfter: r.conflicts.next(client.ObjectKeyFromObject(s.pg))}, nil
 	}
 	pg := s.pg
-	r.applyOutcome(s, o, r.now())
+	r.applyOutcome(s, o, r.Clock())
 	r.publishMetrics(pg)
 
 	if s.finished != nil {
@@ -181,7 +220,7 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	}
 	if patchErr == nil && s.finished != nil {
 		// The result, and its job ID, are in status now.
-		r.issued().forget(s.finished.RequestID)
+		r.unwritten.forget(s.finished.RequestID)
 	}
 	key := client.ObjectKeyFromObject(pg)
 	if patchErr != nil {
@@ -220,29 +259,9 @@ func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.T
 	}
 }
 
-// patchStatus writes the status if it changed since the last write. The
-// patch carries the resourceVersion, so a writer working from a stale copy
-// fails with a conflict instead of overwriting a newer operation record.
-func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) error {
-	if equality.Semantic.DeepEqual(s.base.Status, s.pg.Status) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(s.base, client.MergeFromWithOptimisticLock{})
-	// Patch a copy: the client decodes the answer into the object it is
-	// given, which would swap the status pointers the phases hold.
-	written := s.pg.DeepCopy()
-	if err := r.Status().Patch(ctx, written, patch); err != nil {
-		return err
-	}
-	s.pg.ResourceVersion = written.ResourceVersion
-	s.base = s.pg.DeepCopy()
-	r.expect.wrote(client.ObjectKeyFromObject(s.pg), written.ResourceVersion, r.now())
-	return nil
-}
-
 // publishMetrics exports the group's state for alerts and dashboards.
 func (r *ProtectionGroupReconciler) publishMetrics(pg *drv1alpha1.ProtectionGroup) {
-	m := r.metrics()
+	m := r.Metrics
 	m.SetInFlight(client.ObjectKeyFromObject(pg).String(), operationType(pg.Status.CurrentOperation))
 	conds := make(map[string]string, len(pg.Status.Conditions))
 	for _, c := range pg.Status.Conditions {
@@ -264,40 +283,6 @@ func (r *ProtectionGroupReconciler) syncInterval(s *scope) time.Duration {
 // call still on its way) and leaves SDRS 90s to show an action it took.
 const DefaultNotStartedGrace = 2 * time.Minute
 
-func (r *ProtectionGroupReconciler) grace() time.Duration {
-	if r.NotStartedGrace > 0 {
-		return r.NotStartedGrace
-	}
-	return DefaultNotStartedGrace
-}
-
-func (r *ProtectionGroupReconciler) now() time.Time {
-	if r.Clock != nil {
-		return r.Clock()
-	}
-	return time.Now()
-}
-
-func (r *ProtectionGroupReconciler) poll() *PollSchedule {
-	if r.Poll == nil {
-		r.Poll = NewPollSchedule()
-	}
-	return r.Poll
-}
-
-// issued is the memory of job IDs not yet in status.
-func (r *ProtectionGroupReconciler) issued() *issuedJobs {
-	r.issuedOnce.Do(func() { r.issuedMem = newIssuedJobs() })
-	return r.issuedMem
-}
-
-func (r *ProtectionGroupReconciler) metrics() MetricsRecorder {
-	if r.Metrics == nil {
-		return noopMetrics{}
-	}
-	return r.Metrics
-}
-
 // SetupWithManager registers the controller, its indexes and watches.
 func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	ctx := context.Background()
@@ -315,12 +300,11 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}); err != nil {
 		return fmt.Errorf("cannot index ProtectionGroups by SDRS group ID: %w", err)
 	}
-	r.expect = newWriteExpectations()
-	r.conflicts = newConflictBackoff()
+	r.setDefaults()
 	// Jobs parked until a scout learned how long their type takes are
 	// woken through this channel (PollSchedule).
 	wake := make(chan event.GenericEvent, 1024)
-	r.poll().OnLearned(func(keys []types.NamespacedName) {
+	r.Poll.OnLearned(func(keys []types.NamespacedName) {
 		go func() {
 			for _, k := range keys {
 				pg := &drv1alpha1.ProtectionGroup{}

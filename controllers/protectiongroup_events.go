@@ -38,7 +38,7 @@ func eventAction(op *drv1alpha1.Operation) string {
 // recordFinished publishes a finished operation: an Event and metrics.
 func (r *ProtectionGroupReconciler) recordFinished(pg *drv1alpha1.ProtectionGroup, op *drv1alpha1.Operation) {
 	took := op.FinishedAt.Sub(op.StartedAt.Time)
-	r.metrics().OperationFinished(string(op.Type), string(op.Result), took)
+	r.Metrics.OperationFinished(string(op.Type), string(op.Result), took)
 	switch op.Result {
 	case drv1alpha1.OperationSucceeded:
 		r.event(pg, false, drv1alpha1.OperationSucceededReason, eventAction(op), op.Message)

@@ -61,7 +61,7 @@ func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.Oper
 		From:       from,
 		To:         to,
 		Generation: s.pg.Generation,
-		StartedAt:  metav1.NewTime(r.now()),
+		StartedAt:  metav1.NewTime(r.Clock()),
 	}
 	op.Step = firstStep(op, s.pg.Spec.ServerPower)
 	s.pg.Status.CurrentOperation = op
@@ -75,10 +75,10 @@ func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.Oper
 // conditions are those the reconcile ends with while the step runs, so the
 // call leaves only its job ID to write.
 func (r *ProtectionGroupReconciler) recordAttempt(ctx context.Context, s *scope, op *drv1alpha1.Operation) error {
-	now := metav1.NewTime(r.now())
+	now := metav1.NewTime(r.Clock())
 	op.Attempt++
 	op.AttemptedAt = &now
-	r.applyOutcome(s, outcome{reason: stepReason(op), message: jobRunning(op), reconciling: true}, r.now())
+	r.applyOutcome(s, outcome{reason: stepReason(op), message: jobRunning(op), reconciling: true}, r.Clock())
 	if err := r.patchStatus(ctx, s); err != nil {
 		return fmt.Errorf("cannot record attempt %d to %s: %w", op.Attempt, describe(op), err)
 	}
@@ -239,7 +239,7 @@ func (r *ProtectionGroupReconciler) runStep(ctx context.Context, s *scope, op *d
 // finishOperation moves the current operation to lastOperation and history.
 func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.OperationResult, code, message string) {
 	op := s.pg.Status.CurrentOperation.DeepCopy()
-	now := metav1.NewTime(r.now())
+	now := metav1.NewTime(r.Clock())
 	op.FinishedAt = &now
 	op.Result = result
 	op.ErrorCode = code
@@ -263,9 +263,9 @@ func (r *ProtectionGroupReconciler) finishOperation(s *scope, result drv1alpha1.
 // attempt whose answer never came, and sends the action when it was not
 // sent or provably not taken.
 func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope, op *drv1alpha1.Operation) (drv1alpha1.OperationStep, error) {
-	var unrecorded *issuedJob // the job this process issued, not yet in status
+	var unrecorded *unwrittenJob // the job this process issued, not yet in status
 	if op.JobID == "" {
-		if j, ok := r.issued().recall(op.RequestID); ok {
+		if j, ok := r.unwritten.recall(op.RequestID); ok {
 			op.JobID, unrecorded = j.id, &j
 		}
 	}
@@ -282,24 +282,24 @@ func (r *ProtectionGroupReconciler) stepSDRSAction(ctx context.Context, s *scope
 }
 
 // followJob polls the SDRS job of the action.
-func (r *ProtectionGroupReconciler) followJob(ctx context.Context, s *scope, op *drv1alpha1.Operation, unrecorded *issuedJob) (drv1alpha1.OperationStep, error) {
+func (r *ProtectionGroupReconciler) followJob(ctx context.Context, s *scope, op *drv1alpha1.Operation, unrecorded *unwrittenJob) (drv1alpha1.OperationStep, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("jobID", op.JobID)
 	key, typ := client.ObjectKeyFromObject(s.pg), jobType(op)
-	if poll, wait := r.poll().Before(key, op.JobID, typ, r.now()); !poll {
+	if poll, wait := r.Poll.PollNow(key, op.JobID, typ, r.Clock()); !poll {
 		// Too early to find the job ended: no call, no write.
 		return "", r.jobWait(op, unrecorded, wait)
 	}
 	job, err := s.client.GetJob(ctx, op.JobID)
 	switch {
 	case sdrs.IsNotFound(err):
-		if age := r.now().Sub(attemptedAt(op)); age < r.grace() {
+		if age := r.Clock().Sub(attemptedAt(op)); age < r.NotStartedGrace {
 			// SDRS may not show a new job at once.
 			log.V(1).Info("SDRS does not show the job yet")
-			return "", waiting(stepReason(op), min(r.grace()-age, r.poll().Next(typ, age)),
+			return "", waiting(stepReason(op), min(r.NotStartedGrace-age, r.Poll.Next(typ, age)),
 				"%s: SDRS accepted job %s and does not show it yet", describe(op), op.JobID)
 		}
 		log.Info("SDRS does not know the job; judging by the group and the task center")
-		r.poll().Ended(op.JobID, typ, 0)
+		r.Poll.Finished(op.JobID, typ, 0)
 		next, done, err := r.judgeUnanswered(ctx, s, op, true)
 		if !done && err == nil {
 			// An accepted job never reads as not started.
@@ -309,9 +309,9 @@ func (r *ProtectionGroupReconciler) followJob(ctx context.Context, s *scope, op 
 	case err != nil:
 		return "", fmt.Errorf("cannot read SDRS job %s: %w", op.JobID, err)
 	case !job.Status.Done():
-		return "", r.jobWait(op, unrecorded, r.poll().Running(key, op.JobID, typ, job.BeginTime, r.now()))
+		return "", r.jobWait(op, unrecorded, r.Poll.Running(key, op.JobID, typ, job.BeginTime, r.Clock()))
 	case job.Status == sdrs.JobFail:
-		r.poll().Ended(op.JobID, typ, jobTook(job))
+		r.Poll.Finished(op.JobID, typ, jobTook(job))
 		// The group was not read while the job ran; show the state
 		// the failure left it in.
 		if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
@@ -319,7 +319,7 @@ func (r *ProtectionGroupReconciler) followJob(ctx context.Context, s *scope, op 
 		}
 		return "", jobFailed(op, job)
 	}
-	r.poll().Ended(op.JobID, typ, jobTook(job))
+	r.Poll.Finished(op.JobID, typ, jobTook(job))
 	log.Info("SDRS job succeeded")
 	if op.Type == drv1alpha1.OperationCreate {
 		if err := r.recordCreatedGroup(ctx, s, job); err != nil {
@@ -346,7 +346,7 @@ func (r *ProtectionGroupReconciler) judgeUnanswered(ctx context.Context, s *scop
 	if op.Type == drv1alpha1.OperationCreate {
 		return r.judgeCreate(ctx, s, op)
 	}
-	facts := attemptFacts{op: op, accepted: accepted, recorded: recordedJobs(s.pg), now: r.now(), grace: r.grace()}
+	facts := attemptFacts{op: op, accepted: accepted, recorded: recordedJobs(s.pg), now: r.Clock(), grace: r.NotStartedGrace}
 	if s.group == nil {
 		if err := r.refreshGroup(ctx, s); err != nil && !sdrs.IsNotFound(err) {
 			return "", true, err
@@ -362,7 +362,7 @@ func (r *ProtectionGroupReconciler) judgeUnanswered(ctx context.Context, s *scop
 	ctrl.LoggerFrom(ctx).Info("judged an attempt without a job", "attempt", op.Attempt, "verdict", v.kind.String(), "why", v.why)
 	switch v.kind {
 	case outcomeRunning:
-		return "", true, waiting(stepReason(op), r.poll().Next(jobType(op), r.now().Sub(attemptedAt(op))),
+		return "", true, waiting(stepReason(op), r.Poll.Next(jobType(op), r.Clock().Sub(attemptedAt(op))),
 			"%s: the SDRS job ID is not known; following the group, which %s", describe(op), strings.TrimPrefix(v.why, "the group "))
 	case outcomeSucceeded:
 		return stepAfterAction(op, s.pg.Spec.ServerPower), true, nil
@@ -421,14 +421,14 @@ func (r *ProtectionGroupReconciler) sendAction(ctx context.Context, s *scope, op
 	if err != nil {
 		return r.actionRefused(ctx, s, op, err)
 	}
-	now := r.now()
+	now := r.Clock()
 	log.Info("SDRS action accepted", "jobID", jobID)
 	s.issuedJobID = jobID // named by the Event at once
 	// Kept in memory too: should the status write fail, the job is still
 	// followed by its ID.
-	r.issued().remember(op.RequestID, jobID, now)
+	r.unwritten.remember(op.RequestID, jobID, now)
 	op.JobID = jobID
-	return "", r.jobWait(op, &issuedJob{id: jobID, at: now}, r.poll().Issued(client.ObjectKeyFromObject(s.pg), jobID, jobType(op), now))
+	return "", r.jobWait(op, &unwrittenJob{id: jobID, at: now}, r.Poll.Issued(client.ObjectKeyFromObject(s.pg), jobID, jobType(op), now))
 }
 
 // serversRunningCodes are the SDRS refusals that mean "servers that must be
@@ -478,9 +478,9 @@ func (r *ProtectionGroupReconciler) actionRefused(ctx context.Context, s *scope,
 // jobWait is the outcome while an SDRS job runs. A job this process issued
 // whose ID is not in status yet stays out of status until it has run for
 // RecordJobIDAfter (0 by default: it is written at once) or ends.
-func (r *ProtectionGroupReconciler) jobWait(op *drv1alpha1.Operation, unrecorded *issuedJob, wait time.Duration) error {
+func (r *ProtectionGroupReconciler) jobWait(op *drv1alpha1.Operation, unrecorded *unwrittenJob, wait time.Duration) error {
 	if unrecorded != nil {
-		if age := r.now().Sub(unrecorded.at); age < r.RecordJobIDAfter {
+		if age := r.Clock().Sub(unrecorded.at); age < r.RecordJobIDAfter {
 			op.JobID = ""
 			return waiting(stepReason(op), min(wait, r.RecordJobIDAfter-age), "%s", jobRunning(op))
 		}
@@ -507,16 +507,16 @@ func (r *ProtectionGroupReconciler) judgeCreate(ctx context.Context, s *scope, o
 		return "", true, err
 	}
 	if g == nil {
-		age := r.now().Sub(attemptedAt(op))
-		if age < r.grace() {
-			return "", true, waiting(drv1alpha1.CreatingReason, min(r.grace()-age, syncPoll),
-				"%s: no SDRS group named %q yet; waiting up to %s for SDRS to show it", describe(op), s.pg.Spec.ForProvider.Name, (r.grace() - age).Round(time.Second))
+		age := r.Clock().Sub(attemptedAt(op))
+		if age < r.NotStartedGrace {
+			return "", true, waiting(drv1alpha1.CreatingReason, min(r.NotStartedGrace-age, syncPoll),
+				"%s: no SDRS group named %q yet; waiting up to %s for SDRS to show it", describe(op), s.pg.Spec.ForProvider.Name, (r.NotStartedGrace - age).Round(time.Second))
 		}
 		return "", false, nil
 	}
 	switch g.Status {
 	case sdrs.StatusCreating:
-		return "", true, waiting(drv1alpha1.CreatingReason, r.poll().Next(jobType(op), r.now().Sub(attemptedAt(op))),
+		return "", true, waiting(drv1alpha1.CreatingReason, r.Poll.Next(jobType(op), r.Clock().Sub(attemptedAt(op))),
 			"%s: the SDRS job ID is not known; following group %s, which is creating", describe(op), g.ID)
 	case sdrs.StatusError:
 		return "", true, failed("", "%s failed: SDRS group %s ended in status error", describe(op), g.ID)
@@ -611,9 +611,9 @@ func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op 
 		return p.next, nil
 	}
 	if op.Attempt > 0 {
-		if age := r.now().Sub(attemptedAt(op)); age < r.grace() {
+		if age := r.Clock().Sub(attemptedAt(op)); age < r.NotStartedGrace {
 			// ECS may not show servers of an accepted call as changing yet.
-			return "", waiting(reason, min(r.grace()-age, r.poll().Next(p.jobKey, age)),
+			return "", waiting(reason, min(r.NotStartedGrace-age, r.Poll.Next(p.jobKey, age)),
 				"%s: %s servers %s (waiting for ECS to show attempt %d)", describe(op), p.doing, strings.Join(pending, ", "), op.Attempt)
 		}
 	}
@@ -645,7 +645,7 @@ func (r *ProtectionGroupReconciler) stepPower(ctx context.Context, s *scope, op 
 	if err := r.patchStatus(ctx, s); err != nil {
 		return "", fmt.Errorf("cannot record ECS job %s: %w", jobID, err)
 	}
-	return "", waiting(reason, r.poll().Next(p.jobKey, 0), "%s: %s servers %s (ECS job %s)",
+	return "", waiting(reason, r.Poll.Next(p.jobKey, 0), "%s: %s servers %s (ECS job %s)",
 		describe(op), p.doing, strings.Join(pending, ", "), jobID)
 }
 
@@ -661,13 +661,13 @@ func (r *ProtectionGroupReconciler) followServerJob(ctx context.Context, s *scop
 	case err != nil:
 		return fmt.Errorf("cannot read ECS job %s: %w", op.ServerJobID, err)
 	case !job.Status.Done():
-		return waiting(stepReason(op), r.poll().Next(p.jobKey, r.now().Sub(jobStart(job, op))),
+		return waiting(stepReason(op), r.Poll.Next(p.jobKey, r.Clock().Sub(jobStart(job, op))),
 			"%s: %s servers %s (ECS job %s)", describe(op), p.doing, strings.Join(op.Servers, ", "), op.ServerJobID)
 	case job.Status == sdrs.JobFail && p.failureEnds:
 		return failed(job.ErrorCode, "%s failed: ECS could not %s servers %s (job %s: %s %s)",
 			describe(op), p.verb, strings.Join(op.Servers, ", "), op.ServerJobID, orNoDetail(job.ErrorCode), job.FailReason)
 	}
-	r.poll().Observe(p.jobKey, jobTook(job))
+	r.Poll.Finished("", p.jobKey, jobTook(job))
 	// The job ended: its servers show their power now, so no grace.
 	op.ServerJobID, op.Attempt, op.AttemptedAt = "", 0, nil
 	return nil

@@ -128,7 +128,7 @@ func (r *ProtectionGroupReconciler) pollingJob(op *drv1alpha1.Operation) bool {
 	if op.JobID != "" {
 		return true
 	}
-	_, ok := r.issued().recall(op.RequestID)
+	_, ok := r.unwritten.recall(op.RequestID)
 	return ok
 }
 
@@ -353,8 +353,8 @@ func (r *ProtectionGroupReconciler) refreshGroup(ctx context.Context, s *scope) 
 			"SDRS group %s reports priority_station %q, which is neither source nor target; not acting on it", id, g.PriorityStation)
 	}
 	s.group = g
-	setObservation(s.pg, g, r.now())
-	r.metrics().SetActiveSite(s.pg.Namespace, s.pg.Name, string(g.PriorityStation))
+	setObservation(s.pg, g, r.Clock())
+	r.Metrics.SetActiveSite(s.pg.Namespace, s.pg.Name, string(g.PriorityStation))
 	return nil
 }
 

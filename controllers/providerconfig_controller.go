@@ -88,7 +88,7 @@ func (r *ProviderConfigReconciler) validate(ctx context.Context, pc *drv1alpha1.
 	if err == nil {
 		return metav1.ConditionTrue, drv1alpha1.CredentialsValidReason, "SDRS accepted the credentials", providerConfigRecheck
 	}
-	o := classify(err)
+	o := outcomeOf(err)
 	ctrl.LoggerFrom(ctx).Info("ProviderConfig validation failed", "reason", o.reason, "error", err.Error())
 	requeue := o.requeue
 	if requeue == 0 {

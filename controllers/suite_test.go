@@ -151,7 +151,7 @@ func startManager(opts ...func(*managerOptions)) {
 		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
-	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(),
+	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
 		Metrics: recorder, StalledRecheck: 2 * time.Second,
 		RecordJobIDAfter: mo.recordJobIDAfter,

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// issuedJobs remembers the SDRS job ID of each action this process issued,
+// unwrittenJobs remembers the SDRS job ID of each action this process issued,
 // by the operation's requestID, until the status records it.
 //
 // The attempt is written before the SDRS call, always, and by default the
@@ -15,14 +15,14 @@ import (
 // one status write fewer per short job) it also holds the ID until then; a
 // restart inside that window leaves the attempt to the verdict
 // (verdict.go), which waits out the grace before it concludes anything.
-type issuedJobs struct {
+type unwrittenJobs struct {
 	mu   sync.Mutex
-	jobs map[string]issuedJob
+	jobs map[string]unwrittenJob
 	// added counts remember calls, to sweep forgotten entries now and then.
 	added int
 }
 
-type issuedJob struct {
+type unwrittenJob struct {
 	id string
 	at time.Time
 }
@@ -31,10 +31,10 @@ type issuedJob struct {
 // mid-job.
 const forgetIssuedAfter = 24 * time.Hour
 
-func newIssuedJobs() *issuedJobs { return &issuedJobs{jobs: map[string]issuedJob{}} }
+func newUnwrittenJobs() *unwrittenJobs { return &unwrittenJobs{jobs: map[string]unwrittenJob{}} }
 
 // remember records that the action of requestID started job jobID at now.
-func (m *issuedJobs) remember(requestID, jobID string, now time.Time) {
+func (m *unwrittenJobs) remember(requestID, jobID string, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.added++; m.added%1000 == 0 {
@@ -44,12 +44,12 @@ func (m *issuedJobs) remember(requestID, jobID string, now time.Time) {
 			}
 		}
 	}
-	m.jobs[requestID] = issuedJob{id: jobID, at: now}
+	m.jobs[requestID] = unwrittenJob{id: jobID, at: now}
 }
 
 // recall returns the job the action of requestID started, if this process
 // issued it.
-func (m *issuedJobs) recall(requestID string) (issuedJob, bool) {
+func (m *unwrittenJobs) recall(requestID string) (unwrittenJob, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j, ok := m.jobs[requestID]
@@ -57,13 +57,13 @@ func (m *issuedJobs) recall(requestID string) (issuedJob, bool) {
 }
 
 // forget drops requestID once its operation ended.
-func (m *issuedJobs) forget(requestID string) {
+func (m *unwrittenJobs) forget(requestID string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.jobs, requestID)
 }
 
-func (m *issuedJobs) len() int {
+func (m *unwrittenJobs) len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.jobs)

@@ -8,8 +8,8 @@ import (
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
 
-func TestIssuedJobsRememberRecallForget(t *testing.T) {
-	m := newIssuedJobs()
+func TestUnwrittenJobsRememberRecallForget(t *testing.T) {
+	m := newUnwrittenJobs()
 	if _, ok := m.recall("req-1"); ok {
 		t.Fatal("an empty memory recalls nothing")
 	}
@@ -61,9 +61,9 @@ func TestJobWaitRecordsTheJobIDLate(t *testing.T) {
 			r := &ProtectionGroupReconciler{RecordJobIDAfter: tc.after, Clock: func() time.Time { return issuedAt.Add(tc.age) }}
 			op := &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, From: drv1alpha1.SiteSource,
 				To: drv1alpha1.SiteTarget, Step: drv1alpha1.StepSDRSAction, JobID: "job-1"}
-			var un *issuedJob
+			var un *unwrittenJob
 			if tc.unrecorded {
-				un = &issuedJob{id: "job-1", at: issuedAt}
+				un = &unwrittenJob{id: "job-1", at: issuedAt}
 			}
 			err := r.jobWait(op, un, tc.pollIn)
 			var we *waitError

@@ -343,10 +343,15 @@ func (r *ProtectionGroupReconciler) groupsForProviderConfig(ctx context.Context,
 		ctrl.LoggerFrom(ctx).Error(err, "cannot list ProtectionGroups for ProviderConfig", "providerConfig", o.GetName())
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
+	return requestsFor(list.Items)
+}
+
+// requestsFor wakes each of the groups.
+func requestsFor(groups []drv1alpha1.ProtectionGroup) []reconcile.Request {
+	reqs := make([]reconcile.Request, 0, len(groups))
+	for i := range groups {
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{
-			Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
+			Namespace: groups[i].Namespace, Name: groups[i].Name}})
 	}
 	return reqs
 }

@@ -33,8 +33,8 @@ func TestSmoke(t *testing.T) {
 	if c := perFailover(float64(f.Calls.ByOp["BatchStopServers"] + f.Calls.ByOp["BatchStartServers"])); c != 0 {
 		t.Errorf("%.2f ECS power actions per failover for groups with serverPower Manual, want none", c)
 	}
-	if c := perFailover(float64(f.Calls.ByClass[classECS])); c > 2 {
-		t.Errorf("ECS calls per failover %.2f, want at most 2 (the group's two servers read once before the action): %v", c, f.Calls.ByOp)
+	if c := perFailover(float64(f.Calls.ByClass[classECS])); c > 3 {
+		t.Errorf("ECS calls per failover %.2f, want at most 3 (the group's two servers read once before the action; the new production server, which Manual leaves off, read once after): %v", c, f.Calls.ByOp)
 	}
 	if w := perFailover(f.Kube.writes() - f.Kube.EventWrites); w > 3 {
 		t.Errorf("status writes per failover %.2f, want at most 3 (the attempt, the job ID right after the call, the result): %v", w, f.Kube.ByMethod)
@@ -45,8 +45,11 @@ func TestSmoke(t *testing.T) {
 	if r := perFailover(f.Kube.ByMethod["GET"]); r > 0.5 {
 		t.Errorf("Kubernetes reads per failover %.2f, want none (the attempt patch's resourceVersion is the fresh check): %v", r, f.Kube.ByMethod)
 	}
-	if f.Idle.PerGroupPerSync > 1.5 {
-		t.Errorf("idle calls per group per syncInterval %.2f, want about 1", f.Idle.PerGroupPerSync)
+	if f.Idle.SDRSPerGroupPerSync > 1.5 {
+		t.Errorf("idle SDRS calls per group per syncInterval %.2f, want about 1", f.Idle.SDRSPerGroupPerSync)
+	}
+	if e := f.Idle.PerGroupPerSync - f.Idle.SDRSPerGroupPerSync; e > 1.5 {
+		t.Errorf("idle ECS calls per group per syncInterval %.2f, want about 1 (the stopped production server read again on each look)", e)
 	}
 	if f.Idle.KubeWrites > 0.1 {
 		t.Errorf("idle Kubernetes writes per group per syncInterval %.2f, want none: nothing changed", f.Idle.KubeWrites)

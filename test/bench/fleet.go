@@ -88,6 +88,10 @@ type idleResult struct {
 	Calls        callCounts
 	// PerGroupPerSync is calls per group per syncInterval.
 	PerGroupPerSync float64
+	// SDRSPerGroupPerSync counts SDRS calls alone: ECS reads come on top
+	// while servers at the active site are down (they are read again on
+	// each look, so that status notices when someone starts them).
+	SDRSPerGroupPerSync float64
 	CPUPerMinute    time.Duration
 	// KubeWrites is the manager's Kubernetes writes per group per
 	// syncInterval.
@@ -431,6 +435,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 	r.Idle.KubeWrites = (w["POST"] + w["PUT"] + w["PATCH"] + w["DELETE"]) / float64(o.n) / syncs
 	r.Idle.Calls = countCalls(calls)
 	r.Idle.PerGroupPerSync = float64(r.Idle.Calls.Total) / float64(o.n) / syncs
+	r.Idle.SDRSPerGroupPerSync = float64(r.Idle.Calls.SDRS()) / float64(o.n) / syncs
 	r.Idle.CPUPerMinute = time.Duration(float64(ps1.CPU-ps0.CPU) / r.Idle.Window.Minutes())
 	return nil
 }

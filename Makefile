@@ -101,6 +101,28 @@ docker-build: ## Build the manager image with $(CONTAINER_TOOL) (needs a contain
 run: manifests generate ## Run the manager against the cluster in your current kubeconfig.
 	$(GO) run . --leader-elect=false
 
+##@ Deployment
+
+# These use kubectl's built-in kustomize and the cluster of the current
+# kubeconfig (the run-local one too); nothing else is needed and no tracked
+# file is edited: the image is set on the rendered manifests.
+
+.PHONY: install
+install: ## Install the CRDs into the cluster of the current kubeconfig.
+	kubectl apply --server-side -k config/crd
+
+.PHONY: uninstall
+uninstall: ## Remove the CRDs (and with them every ProtectionGroup and ProviderConfig) from the cluster.
+	kubectl delete --ignore-not-found -k config/crd
+
+.PHONY: deploy
+deploy: ## Deploy the operator (config/default) with image $(IMG) into the cluster of the current kubeconfig.
+	kubectl kustomize config/default | sed 's#image: sdrs-operator:latest#image: $(IMG)#' | kubectl apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy created (the CRDs too, and with them every ProtectionGroup).
+	kubectl kustomize config/default | kubectl delete --ignore-not-found -f -
+
 ##@ Tools
 
 .PHONY: controller-gen

@@ -92,7 +92,7 @@ type idleResult struct {
 	// while servers at the active site are down (they are read again on
 	// each look, so that status notices when someone starts them).
 	SDRSPerGroupPerSync float64
-	CPUPerMinute    time.Duration
+	CPUPerMinute        time.Duration
 	// KubeWrites is the manager's Kubernetes writes per group per
 	// syncInterval.
 	KubeWrites float64

@@ -80,11 +80,11 @@ func main() {
 	flag.DurationVar(&renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before giving up leadership.")
 	flag.DurationVar(&retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried.")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "ProtectionGroups reconciled in parallel; SDRS calls are bounded by each ProviderConfig's rate limit.")
-	// A failover costs four Kubernetes requests per group (two status patches, two
-	// Events; docs/performance.md): at 50 QPS a thousand groups waited over a minute
-	// for the client's own throttle. The API server's priority and fairness still
-	// protects it; lower these on a small control plane.
-	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a fleet failover makes about 4 per group).")
+	// A fleet failover writes each group several times in a few seconds, and
+	// client-go's default throttle would make groups wait on the client
+	// itself (docs/performance.md). The API server's priority and fairness
+	// still protects it; lower these on a small control plane.
+	flag.Float64Var(&kubeQPS, "kube-api-qps", 1000, "Queries per second to the Kubernetes API (client-side limit; a failover makes about 5 writes per group: three status patches, two Events).")
 	flag.IntVar(&kubeBurst, "kube-api-burst", 2000, "Burst of queries to the Kubernetes API.")
 	flag.DurationVar(&stalledRecheck, "stalled-recheck-interval", 2*time.Minute, "How often a Stalled ProtectionGroup is looked at again (a down site coming back, a fixed group).")
 	flag.DurationVar(&recordJobIDAfter, "record-job-id-after", 0,

@@ -19,9 +19,8 @@ import (
 
 // observedAtRefresh is how old status.group.observedAt may grow while the
 // group reads the same on every sync: an idle sync that finds nothing new
-// writes nothing (at 5000 groups and a 5 minute syncInterval that was 17
-// status writes a second), and at least once this often the status still
-// confirms that the operator is looking.
+// writes nothing, which keeps an idle fleet's writes at zero, and at least
+// once this often the status still confirms that the operator is looking.
 const observedAtRefresh = time.Hour
 
 // setObservation maps an SDRS group into status: the active site, the zone

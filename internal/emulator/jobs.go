@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net/http"
 	"time"
 )
 
@@ -367,4 +368,22 @@ func (e *Emulator) cancel(name string) {
 		t.Stop()
 		delete(e.timers, name)
 	}
+}
+
+// showJob answers GET /jobs/{id}. An unknown ID is HTTP 400 SDRS.0201,
+// like every other SDRS lookup failure (the service's answer is not
+// documented); so is a job younger than its NotFoundFor.
+func (e *Emulator) showJob(c *call) error {
+	j := e.st.Jobs[c.params["job_id"]]
+	if j == nil || j.Kind != jobKindSDRS {
+		return invalidParam("job %s not found", c.params["job_id"])
+	}
+	if e.hidden(j) {
+		// Pessimistic profile: a new job is not readable yet. The answer
+		// is the unknown job's; only the call log knows the group.
+		c.groupID = j.Entities.ServerGroupID
+		return invalidParam("job %s not found", c.params["job_id"])
+	}
+	c.groupID = j.Entities.ServerGroupID
+	return c.ok(http.StatusOK, sdrsJobViewOf(j))
 }

@@ -275,7 +275,7 @@ func (c *connector) readSecret(ctx context.Context, ref drv1alpha1.SecretReferen
 		}
 		// The API server's messages name the object, not its data.
 		return credentials{}, nil, &TransientError{
-			Message: sanitize(strings.Join([]string{fmt.Sprintf(errGetSecretFmt, ref.Namespace, ref.Name), err.Error()}, messageSeparator)),
+			Message: sanitize(strings.Join([]string{fmt.Sprintf(errGetSecretFmt, ref.Namespace, ref.Name), err.Error()}, ": ")),
 			Err:     err,
 		}
 	}

@@ -227,32 +227,22 @@ func (c *sdkClient) FindProtectionGroupsByName(ctx context.Context, name string)
 	if name == "" {
 		return nil, &InvalidRequestError{Message: fmt.Sprintf(errEmptyField, "protection group name")}
 	}
-	var out []ProtectionGroup
-	limit := int32(pageLimit)
-	for page, offset := 0, int32(0); ; page++ {
-		if page == maxPages {
-			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "protection groups")}
-		}
-		off := offset
-		resp, err := call(ctx, c, opListProtectionGroups, target{}, func() (*model.ListProtectionGroupsResponse, error) {
-			return c.sdrs.ListProtectionGroups(&model.ListProtectionGroupsRequest{Name: &name, Limit: &limit, Offset: &off})
-		})
-		if err != nil {
-			return nil, err
-		}
-		if resp == nil || resp.ServerGroups == nil {
-			break
-		}
-		items := *resp.ServerGroups
-		for i := range items {
-			// SDRS matches names by substring; the caller wants one name.
-			if items[i].Name == name {
-				out = append(out, groupFromSDK(&items[i]))
-			}
-		}
-		offset += int32(len(items))
-		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
-			break
+	all, err := listPages(ctx, c, opListProtectionGroups, target{}, "protection groups",
+		func(limit, offset *int32) (*model.ListProtectionGroupsResponse, error) {
+			return c.sdrs.ListProtectionGroups(&model.ListProtectionGroupsRequest{Name: &name, Limit: limit, Offset: offset})
+		},
+		func(r *model.ListProtectionGroupsResponse) ([]model.ShowProtectionGroupParams, *int32) {
+			return sliceOf(r.ServerGroups), r.Count
+		},
+		groupFromSDK)
+	if err != nil {
+		return nil, err
+	}
+	// SDRS matches names by substring; the caller wants one name.
+	out := all[:0]
+	for _, g := range all {
+		if g.Name == name {
+			out = append(out, g)
 		}
 	}
 	return out, nil
@@ -275,39 +265,27 @@ func (c *sdkClient) ListProtectedInstances(ctx context.Context, groupID string) 
 	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
 		return nil, err
 	}
-	tgt := target{resource: ResourceProtectionGroup, id: groupID}
-	var out []ProtectedInstance
-	limit := int32(pageLimit)
-	for page, offset := 0, int32(0); ; page++ {
-		if page == maxPages {
-			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "protected instances")}
+	all, err := listPages(ctx, c, opListProtectedInstances, target{resource: ResourceProtectionGroup, id: groupID}, "protected instances",
+		func(limit, offset *int32) (*model.ListProtectedInstancesResponse, error) {
+			return c.sdrs.ListProtectedInstances(&model.ListProtectedInstancesRequest{ServerGroupId: &groupID, Limit: limit, Offset: offset})
+		},
+		func(r *model.ListProtectedInstancesResponse) ([]model.ShowProtectedInstanceParams, *int32) {
+			return sliceOf(r.ProtectedInstances), r.Count
+		},
+		instanceFromSDK)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, pi := range all {
+		// Guard against a server that ignores the filter.
+		if pi.GroupID != "" && pi.GroupID != groupID {
+			continue
 		}
-		off := offset
-		resp, err := call(ctx, c, opListProtectedInstances, tgt, func() (*model.ListProtectedInstancesResponse, error) {
-			return c.sdrs.ListProtectedInstances(&model.ListProtectedInstancesRequest{ServerGroupId: &groupID, Limit: &limit, Offset: &off})
-		})
-		if err != nil {
-			return nil, err
+		if pi.GroupID == "" {
+			pi.GroupID = groupID
 		}
-		if resp == nil || resp.ProtectedInstances == nil {
-			break
-		}
-		items := *resp.ProtectedInstances
-		for i := range items {
-			pi := instanceFromSDK(&items[i])
-			// Guard against a server that ignores the filter.
-			if pi.GroupID != "" && pi.GroupID != groupID {
-				continue
-			}
-			if pi.GroupID == "" {
-				pi.GroupID = groupID
-			}
-			out = append(out, pi)
-		}
-		offset += int32(len(items))
-		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
-			break
-		}
+		out = append(out, pi)
 	}
 	return out, nil
 }
@@ -332,70 +310,70 @@ func (c *sdkClient) GetJob(ctx context.Context, id string) (*Job, error) {
 	return j, nil
 }
 
-func (c *sdkClient) ListReplicationPairs(ctx context.Context, groupID string) ([]ReplicationPair, error) {
-	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
-		return nil, err
-	}
-	tgt := target{resource: ResourceProtectionGroup, id: groupID}
-	var out []ReplicationPair
+// listPages reads every page of a list call: fetch asks for one page, and
+// page returns its items (nil when the answer has none) and the total SDRS
+// reported.
+func listPages[R, S, T any](ctx context.Context, c *sdkClient, op string, tgt target, what string,
+	fetch func(limit, offset *int32) (*R, error), page func(*R) ([]S, *int32), mapItem func(*S) T) ([]T, error) {
+	var out []T
 	limit := int32(pageLimit)
-	for page, offset := 0, int32(0); ; page++ {
-		if page == maxPages {
-			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "replication pairs")}
+	for n, offset := 0, int32(0); ; n++ {
+		if n == maxPages {
+			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, what)}
 		}
 		off := offset
-		resp, err := call(ctx, c, opListReplications, tgt, func() (*model.ListReplicationsResponse, error) {
-			return c.sdrs.ListReplications(&model.ListReplicationsRequest{ServerGroupId: &groupID, Limit: &limit, Offset: &off})
-		})
+		resp, err := call(ctx, c, op, tgt, func() (*R, error) { return fetch(&limit, &off) })
 		if err != nil {
 			return nil, err
 		}
-		if resp == nil || resp.Replications == nil {
+		if resp == nil {
 			break
 		}
-		items := *resp.Replications
+		items, count := page(resp)
+		if items == nil {
+			break
+		}
 		for i := range items {
-			out = append(out, pairFromSDK(&items[i]))
+			out = append(out, mapItem(&items[i]))
 		}
 		offset += int32(len(items))
-		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
+		if !morePages(len(items), int(offset), count, pageLimit) {
 			break
 		}
 	}
 	return out, nil
 }
 
+// sliceOf is the list a page holds; nil when the answer had none.
+func sliceOf[S any](p *[]S) []S {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func (c *sdkClient) ListReplicationPairs(ctx context.Context, groupID string) ([]ReplicationPair, error) {
+	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
+		return nil, err
+	}
+	return listPages(ctx, c, opListReplications, target{resource: ResourceProtectionGroup, id: groupID}, "replication pairs",
+		func(limit, offset *int32) (*model.ListReplicationsResponse, error) {
+			return c.sdrs.ListReplications(&model.ListReplicationsRequest{ServerGroupId: &groupID, Limit: limit, Offset: offset})
+		},
+		func(r *model.ListReplicationsResponse) ([]model.ShowReplicationParams, *int32) { return sliceOf(r.Replications), r.Count },
+		pairFromSDK)
+}
+
 func (c *sdkClient) ListFailedJobs(ctx context.Context, groupID string) ([]Job, error) {
 	if err := checkID(ResourceProtectionGroup, groupID); err != nil {
 		return nil, err
 	}
-	tgt := target{resource: ResourceProtectionGroup, id: groupID}
-	var out []Job
-	limit := int32(pageLimit)
-	for page, offset := 0, int32(0); ; page++ {
-		if page == maxPages {
-			return nil, &TransientError{Message: fmt.Sprintf(errTooManyPagesFmt, maxPages, "failed jobs")}
-		}
-		off := offset
-		resp, err := call(ctx, c, opListFailureJobs, tgt, func() (*model.ListFailureJobsResponse, error) {
-			return c.sdrs.ListFailureJobs(&model.ListFailureJobsRequest{ServerGroupId: &groupID, Limit: &limit, Offset: &off})
-		})
-		if err != nil {
-			return nil, err
-		}
-		if resp == nil || resp.FailureJobs == nil {
-			break
-		}
-		items := *resp.FailureJobs
-		for i := range items {
-			out = append(out, failedJobFromSDK(&items[i], groupID))
-		}
-		offset += int32(len(items))
-		if !morePages(len(items), int(offset), resp.Count, pageLimit) {
-			break
-		}
-	}
-	return out, nil
+	return listPages(ctx, c, opListFailureJobs, target{resource: ResourceProtectionGroup, id: groupID}, "failed jobs",
+		func(limit, offset *int32) (*model.ListFailureJobsResponse, error) {
+			return c.sdrs.ListFailureJobs(&model.ListFailureJobsRequest{ServerGroupId: &groupID, Limit: limit, Offset: offset})
+		},
+		func(r *model.ListFailureJobsResponse) ([]model.FailureJobParams, *int32) { return sliceOf(r.FailureJobs), r.Count },
+		func(f *model.FailureJobParams) Job { return failedJobFromSDK(f, groupID) })
 }
 
 func (c *sdkClient) CreateProtectionGroup(ctx context.Context, in CreateGroupInput) (string, error) {
@@ -437,20 +415,26 @@ func (c *sdkClient) CreateProtectionGroup(ctx context.Context, in CreateGroupInp
 	return jobID(resp.JobId)
 }
 
-func (c *sdkClient) DeleteProtectionGroup(ctx context.Context, id string) (string, error) {
+// groupAction runs an SDK call that acts on group id and answers with a
+// job ID.
+func groupAction[T any](ctx context.Context, c *sdkClient, op, id string, fn func() (*T, error), jobIDOf func(*T) *string) (string, error) {
 	if err := checkID(ResourceProtectionGroup, id); err != nil {
 		return "", err
 	}
-	resp, err := call(ctx, c, opDeleteProtectionGroup, target{resource: ResourceProtectionGroup, id: id}, func() (*model.DeleteProtectionGroupResponse, error) {
-		return c.sdrs.DeleteProtectionGroup(&model.DeleteProtectionGroupRequest{ServerGroupId: id})
-	})
+	resp, err := call(ctx, c, op, target{resource: ResourceProtectionGroup, id: id}, fn)
 	if err != nil {
 		return "", err
 	}
 	if resp == nil {
 		return "", noBody("job_id")
 	}
-	return jobID(resp.JobId)
+	return jobID(jobIDOf(resp))
+}
+
+func (c *sdkClient) DeleteProtectionGroup(ctx context.Context, id string) (string, error) {
+	return groupAction(ctx, c, opDeleteProtectionGroup, id, func() (*model.DeleteProtectionGroupResponse, error) {
+		return c.sdrs.DeleteProtectionGroup(&model.DeleteProtectionGroupRequest{ServerGroupId: id})
+	}, func(r *model.DeleteProtectionGroupResponse) *string { return r.JobId })
 }
 
 // emptyAction is the value of start-, stop- and failover-server-group. The
@@ -462,41 +446,21 @@ func emptyAction() *interface{} {
 }
 
 func (c *sdkClient) StartProtection(ctx context.Context, id string) (string, error) {
-	if err := checkID(ResourceProtectionGroup, id); err != nil {
-		return "", err
-	}
-	resp, err := call(ctx, c, opStartProtectionGroup, target{resource: ResourceProtectionGroup, id: id}, func() (*model.StartProtectionGroupResponse, error) {
+	return groupAction(ctx, c, opStartProtectionGroup, id, func() (*model.StartProtectionGroupResponse, error) {
 		return c.sdrs.StartProtectionGroup(&model.StartProtectionGroupRequest{
 			ServerGroupId: id,
 			Body:          &model.StartProtectionGroupRequestBody{StartServerGroup: emptyAction()},
 		})
-	})
-	if err != nil {
-		return "", err
-	}
-	if resp == nil {
-		return "", noBody("job_id")
-	}
-	return jobID(resp.JobId)
+	}, func(r *model.StartProtectionGroupResponse) *string { return r.JobId })
 }
 
 func (c *sdkClient) StopProtection(ctx context.Context, id string) (string, error) {
-	if err := checkID(ResourceProtectionGroup, id); err != nil {
-		return "", err
-	}
-	resp, err := call(ctx, c, opStopProtectionGroup, target{resource: ResourceProtectionGroup, id: id}, func() (*model.StopProtectionGroupResponse, error) {
+	return groupAction(ctx, c, opStopProtectionGroup, id, func() (*model.StopProtectionGroupResponse, error) {
 		return c.sdrs.StopProtectionGroup(&model.StopProtectionGroupRequest{
 			ServerGroupId: id,
 			Body:          &model.StopProtectionGroupRequestBody{StopServerGroup: emptyAction()},
 		})
-	})
-	if err != nil {
-		return "", err
-	}
-	if resp == nil {
-		return "", noBody("job_id")
-	}
-	return jobID(resp.JobId)
+	}, func(r *model.StopProtectionGroupResponse) *string { return r.JobId })
 }
 
 func (c *sdkClient) StartPlannedFailover(ctx context.Context, id string, to Site) (string, error) {
@@ -513,38 +477,21 @@ func (c *sdkClient) StartPlannedFailover(ctx context.Context, id string, to Site
 	default:
 		return "", &InvalidRequestError{Message: errBadSite}
 	}
-	resp, err := call(ctx, c, opStartReverseProtectionGroup, target{resource: ResourceProtectionGroup, id: id}, func() (*model.StartReverseProtectionGroupResponse, error) {
+	return groupAction(ctx, c, opStartReverseProtectionGroup, id, func() (*model.StartReverseProtectionGroupResponse, error) {
 		return c.sdrs.StartReverseProtectionGroup(&model.StartReverseProtectionGroupRequest{
 			ServerGroupId: id,
 			Body: &model.ReverseProtectionGroupRequestBody{
 				ReverseServerGroup: &model.ReverseProtectionGroupRequestParams{PriorityStation: station},
 			},
 		})
-	})
-	if err != nil {
-		return "", err
-	}
-	if resp == nil {
-		return "", noBody("job_id")
-	}
-	return jobID(resp.JobId)
+	}, func(r *model.StartReverseProtectionGroupResponse) *string { return r.JobId })
 }
 
 func (c *sdkClient) StartFailover(ctx context.Context, id string) (string, error) {
-	if err := checkID(ResourceProtectionGroup, id); err != nil {
-		return "", err
-	}
-	resp, err := call(ctx, c, opStartFailoverProtectionGroup, target{resource: ResourceProtectionGroup, id: id}, func() (*model.StartFailoverProtectionGroupResponse, error) {
+	return groupAction(ctx, c, opStartFailoverProtectionGroup, id, func() (*model.StartFailoverProtectionGroupResponse, error) {
 		return c.sdrs.StartFailoverProtectionGroup(&model.StartFailoverProtectionGroupRequest{
 			ServerGroupId: id,
 			Body:          &model.FailoverProtectionGroupRequestBody{FailoverServerGroup: emptyAction()},
 		})
-	})
-	if err != nil {
-		return "", err
-	}
-	if resp == nil {
-		return "", noBody("job_id")
-	}
-	return jobID(resp.JobId)
+	}, func(r *model.StartFailoverProtectionGroupResponse) *string { return r.JobId })
 }

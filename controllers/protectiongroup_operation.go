@@ -51,10 +51,11 @@ func (e *pausedError) Error() string {
 	return fmt.Sprintf("reconciliation is paused (annotation %s=\"true\"); would %s", drv1alpha1.PausedAnnotation, e.wouldDo)
 }
 
-// startOperation records a new operation in status. Nothing is written yet:
-// the first call the operation makes writes it, with the attempt, in a
-// write that fails if anyone changed the object since it was read.
-func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) *drv1alpha1.Operation {
+// startOperation records a new operation in status, unless the group is
+// paused. Nothing is written yet: the first call the operation makes writes
+// it, with the attempt, in a write that fails if anyone changed the object
+// since it was read.
+func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.OperationType, from, to drv1alpha1.Site) error {
 	op := &drv1alpha1.Operation{
 		Type:       typ,
 		RequestID:  string(uuid.NewUUID()),
@@ -63,9 +64,12 @@ func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.Oper
 		Generation: s.pg.Generation,
 		StartedAt:  metav1.NewTime(r.Clock()),
 	}
+	if s.pg.IsPaused() {
+		return &pausedError{wouldDo: describe(op)}
+	}
 	op.Step = firstStep(op, s.pg.Spec.ServerPower)
 	s.pg.Status.CurrentOperation = op
-	return op
+	return nil
 }
 
 // recordAttempt writes the step's next attempt before its call. The write

@@ -52,9 +52,6 @@ func (r *ProtectionGroupReconciler) reconcileCreate(ctx context.Context, s *scop
 	if fp == nil {
 		return stalled(drv1alpha1.GroupNotFoundReason, "set spec.protectionGroupID or spec.forProvider")
 	}
-	if s.pg.IsPaused() {
-		return &pausedError{wouldDo: "create the SDRS protection group " + fp.Name}
-	}
 	existing, err := s.client.FindProtectionGroupsByName(ctx, fp.Name)
 	if err != nil {
 		return fmt.Errorf("cannot look up SDRS groups named %q: %w", fp.Name, err)
@@ -66,7 +63,9 @@ func (r *ProtectionGroupReconciler) reconcileCreate(ctx context.Context, s *scop
 			"an SDRS group named %q already exists (%s); adopt it with spec.protectionGroupID instead of spec.forProvider",
 			fp.Name, existing[0].ID)
 	}
-	r.startOperation(s, drv1alpha1.OperationCreate, drv1alpha1.SiteSource, drv1alpha1.SiteSource)
+	if err := r.startOperation(s, drv1alpha1.OperationCreate, drv1alpha1.SiteSource, drv1alpha1.SiteSource); err != nil {
+		return err
+	}
 	return r.advance(ctx, s)
 }
 
@@ -166,10 +165,9 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 			return err
 		}
 	}
-	if s.pg.IsPaused() {
-		return &pausedError{wouldDo: describe(&drv1alpha1.Operation{Type: d.op, From: drv1alpha1.Site(s.group.PriorityStation), To: d.to})}
+	if err := r.startOperation(s, d.op, drv1alpha1.Site(s.group.PriorityStation), d.to); err != nil {
+		return err
 	}
-	r.startOperation(s, d.op, drv1alpha1.Site(s.group.PriorityStation), d.to)
 	if err := r.advance(ctx, s); err != nil {
 		return err
 	}
@@ -318,10 +316,9 @@ func (r *ProtectionGroupReconciler) deleteGroup(ctx context.Context, s *scope) e
 			"deletionPolicy is Delete, but SDRS group %s still has %d protected instances, %d replication pairs and %d DR drills, and SDRS deletes only empty groups: remove them, or set deletionPolicy: Orphan to keep the group",
 			id, g.ProtectedInstanceCount, g.ReplicationCount, g.DrillCount)
 	}
-	if s.pg.IsPaused() {
-		return &pausedError{wouldDo: "delete SDRS group " + id}
+	if err := r.startOperation(s, drv1alpha1.OperationDelete, drv1alpha1.Site(g.PriorityStation), drv1alpha1.Site(g.PriorityStation)); err != nil {
+		return err
 	}
-	r.startOperation(s, drv1alpha1.OperationDelete, drv1alpha1.Site(g.PriorityStation), drv1alpha1.Site(g.PriorityStation))
 	err := r.advance(ctx, s)
 	if err == nil {
 		return r.removeFinalizer(ctx, s)

@@ -150,20 +150,24 @@ func failedJobFromSDK(f *model.FailureJobParams, groupID string) Job {
 	}
 }
 
+// jobHead maps the fields SDRS and ECS jobs share.
+func jobHead(id, typ *string, status string, begin, end, code, reason *string) *Job {
+	return &Job{
+		ID: deref(id), Type: deref(typ), Status: jobStatus(status),
+		BeginTime: parseTime(deref(begin)), EndTime: parseTime(deref(end)),
+		ErrorCode: deref(code), FailReason: deref(reason),
+	}
+}
+
 func jobFromSDRS(r *model.ShowJobStatusResponse) *Job {
-	j := &Job{}
 	if r == nil {
-		return j
+		return &Job{}
 	}
-	j.ID = deref(r.JobId)
-	j.Type = deref(r.JobType)
+	var status string
 	if r.Status != nil {
-		j.Status = jobStatus(r.Status.Value())
+		status = r.Status.Value()
 	}
-	j.BeginTime = parseTime(deref(r.BeginTime))
-	j.EndTime = parseTime(deref(r.EndTime))
-	j.ErrorCode = deref(r.ErrorCode)
-	j.FailReason = deref(r.FailReason)
+	j := jobHead(r.JobId, r.JobType, status, r.BeginTime, r.EndTime, r.ErrorCode, r.FailReason)
 	if e := r.Entities; e != nil {
 		j.GroupID = deref(e.ServerGroupId)
 		if j.ErrorCode == "" && j.Status == JobFail && e.SubJobs != nil {
@@ -183,19 +187,14 @@ func jobFromSDRS(r *model.ShowJobStatusResponse) *Job {
 }
 
 func jobFromECS(r *ecsmodel.ShowJobResponse) *Job {
-	j := &Job{}
 	if r == nil {
-		return j
+		return &Job{}
 	}
-	j.ID = deref(r.JobId)
-	j.Type = deref(r.JobType)
+	var status string
 	if r.Status != nil {
-		j.Status = jobStatus(r.Status.Value())
+		status = r.Status.Value()
 	}
-	j.BeginTime = parseTime(deref(r.BeginTime))
-	j.EndTime = parseTime(deref(r.EndTime))
-	j.ErrorCode = deref(r.ErrorCode)
-	j.FailReason = deref(r.FailReason)
+	j := jobHead(r.JobId, r.JobType, status, r.BeginTime, r.EndTime, r.ErrorCode, r.FailReason)
 	if j.ErrorCode == "" {
 		j.ErrorCode = deref(r.Code)
 	}

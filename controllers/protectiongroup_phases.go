@@ -154,6 +154,9 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 		return d.err
 	}
 	if d.op == "" {
+		if err := r.resumeServerStart(ctx, s); err != nil {
+			return err
+		}
 		s.converged = true
 		return nil
 	}
@@ -172,6 +175,32 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 		return err
 	}
 	// Short operations may end in the same reconcile; look again next.
+	return waiting(drv1alpha1.ProgressingReason, minPoll, "%s: done; checking the result", describe(s.finished))
+}
+
+// resumeServerStart handles a group at its desired site whose operation
+// failed while starting the servers there (serverPower Managed): SDRS has
+// moved, so nothing is left to decide, but the application is not running.
+// It stays Stalled until a person asks for a retry; the retry resumes the
+// same operation at its StartServers step.
+func (r *ProtectionGroupReconciler) resumeServerStart(ctx context.Context, s *scope) error {
+	last := s.pg.Status.LastOperation
+	if last == nil || last.Result != drv1alpha1.OperationFailed || last.Step != drv1alpha1.StepStartServers ||
+		last.Generation != s.pg.Generation || s.pg.Spec.ServerPower != drv1alpha1.ServerPowerManaged {
+		return nil
+	}
+	if !r.takeRetry(s) {
+		return stalled(drv1alpha1.JobFailedReason, "%s (error code %s); the group is at the desired site but its servers were not started: to retry the start, set annotation %s to a new value",
+			last.Message, orNoDetail(last.ErrorCode), drv1alpha1.RetryAnnotation)
+	}
+	op := last.DeepCopy()
+	op.Result, op.ErrorCode, op.Message, op.FinishedAt = "", "", "", nil
+	resetStep(op)
+	s.pg.Status.CurrentOperation = op
+	ctrl.LoggerFrom(ctx).Info("retrying the server start of a failed operation", "requestID", op.RequestID)
+	if err := r.advance(ctx, s); err != nil {
+		return err
+	}
 	return waiting(drv1alpha1.ProgressingReason, minPoll, "%s: done; checking the result", describe(s.finished))
 }
 

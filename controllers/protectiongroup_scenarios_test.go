@@ -336,3 +336,44 @@ func TestFailedSwitchoverStartsServersAgain(t *testing.T) {
 		t.Errorf("Stalled must name the servers and the way to retry: %+v", c)
 	}
 }
+
+// The SDRS failover worked but ECS could not start the servers at the new
+// production site: the group is where it should be and the application is
+// not running. It stays Stalled, saying so, until a person asks for a
+// retry, which starts the servers once.
+func TestServerStartFailureThenRetry(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	g := seedGroup(t, emutest.Group{Instances: []emutest.Instance{{Name: "a"}}})
+	pg := newPG(t, ns, "start", g.ID)
+	waitFor(t, pg, "Ready at source", readyAt(drv1alpha1.SiteSource))
+	if err := admin.FailJobs(context.Background(), "batchStartServers", 1, "Ecs.0000", "start failed (injected)"); err != nil {
+		t.Fatal(err)
+	}
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	cur := waitFor(t, pg, "stalled on the failed start", readyReason(drv1alpha1.JobFailedReason))
+	if last := cur.Status.LastOperation; last == nil || last.Result != drv1alpha1.OperationFailed || last.Step != drv1alpha1.StepStartServers {
+		t.Fatalf("lastOperation: %+v", last)
+	}
+	// A look later it still says so: a group at its desired site whose
+	// servers were never started is not Ready.
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) {
+		p.Annotations = map[string]string{drv1alpha1.RefreshAnnotation: "1"}
+	})
+	before := calls(t, "ShowProtectionGroup", g.ID)
+	waitForCalls(t, "ShowProtectionGroup", g.ID, before+1)
+	cur = get(t, pg)
+	if c := condition(cur, drv1alpha1.StalledCondition); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "were not started") {
+		t.Errorf("Stalled after a later look: %+v", c)
+	}
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Annotations[drv1alpha1.RetryAnnotation] = "1" })
+	cur = waitFor(t, pg, "Ready at target with servers running", func(p *drv1alpha1.ProtectionGroup) bool {
+		return readyAt(drv1alpha1.SiteTarget)(p) && condition(p, drv1alpha1.ServersRunningCondition).Status == metav1.ConditionTrue
+	})
+	if n := calls(t, "StartReverseProtectionGroup", g.ID); n != 1 {
+		t.Errorf("reverse calls: %d, want 1 (the retry resumes the start, not the failover)", n)
+	}
+	if last := cur.Status.LastOperation; last == nil || last.Result != drv1alpha1.OperationSucceeded || last.Type != drv1alpha1.OperationPlannedFailover {
+		t.Errorf("lastOperation after the retry: %+v", last)
+	}
+}

@@ -529,8 +529,9 @@ func (b *benchRun) extraTable(w *strings.Builder) {
 	p("The same flip of N = %d groups, each run on a fresh stack like the main ones. With D = %s every\n", n, b.Opts.JobDuration)
 	p("run is bounded by this machine's CPU (the shortest flip it allows is in the table); longer jobs\n")
 	p("show what the operator adds to D once D is not dwarfed by that floor (real SDRS jobs take\n")
-	p("minutes). \"Job ID written at once\" writes the job ID right after the SDRS call, one status write\n")
-	p("more per failover. The concurrency runs add a round trip to every SDRS call, as a real region\n")
+	p("minutes). \"Job ID written with the result\" is the earlier default (`--record-job-id-after=1m`): one\n")
+	p("status write fewer per failover, the cost of the exactly-once rule. The concurrency runs add a\n")
+	p("round trip to every SDRS call, as a real region\n")
 	p("does, since with calls answered in a millisecond the number of workers hardly matters.\n\n")
 	names := make([]string, len(cols))
 	for i, c := range cols {

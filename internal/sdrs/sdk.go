@@ -360,7 +360,9 @@ func (c *sdkClient) ListReplicationPairs(ctx context.Context, groupID string) ([
 		func(limit, offset *int32) (*model.ListReplicationsResponse, error) {
 			return c.sdrs.ListReplications(&model.ListReplicationsRequest{ServerGroupId: &groupID, Limit: limit, Offset: offset})
 		},
-		func(r *model.ListReplicationsResponse) ([]model.ShowReplicationParams, *int32) { return sliceOf(r.Replications), r.Count },
+		func(r *model.ListReplicationsResponse) ([]model.ShowReplicationParams, *int32) {
+			return sliceOf(r.Replications), r.Count
+		},
 		pairFromSDK)
 }
 
@@ -372,7 +374,9 @@ func (c *sdkClient) ListFailedJobs(ctx context.Context, groupID string) ([]Job, 
 		func(limit, offset *int32) (*model.ListFailureJobsResponse, error) {
 			return c.sdrs.ListFailureJobs(&model.ListFailureJobsRequest{ServerGroupId: &groupID, Limit: limit, Offset: offset})
 		},
-		func(r *model.ListFailureJobsResponse) ([]model.FailureJobParams, *int32) { return sliceOf(r.FailureJobs), r.Count },
+		func(r *model.ListFailureJobsResponse) ([]model.FailureJobParams, *int32) {
+			return sliceOf(r.FailureJobs), r.Count
+		},
 		func(f *model.FailureJobParams) Job { return failedJobFromSDK(f, groupID) })
 }
 

@@ -204,6 +204,11 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 	if s.finished != nil {
 		r.recordFinished(pg, s.finished)
 	}
+	if s.firstSwap {
+		if msg := loginChangedMessage(pg); msg != "" {
+			r.event(pg, false, drv1alpha1.LoginChangedReason, eventAction(s.finished), msg)
+		}
+	}
 	// A finished operation's Event says how the reconcile ended, unless
 	// another operation started right after it: its step gets its own.
 	if reason := readyReason(pg); reason != s.initialReady && (s.finished == nil || pg.Status.CurrentOperation != nil) {
@@ -251,6 +256,8 @@ func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.T
 	setPausedCondition(pg, now)
 	setProtectedCondition(pg, s.group, now)
 	setServersRunningCondition(pg, now)
+	s.firstSwap = trackFirstSwap(pg, s.group, s.finished, now)
+	setLoginGuidance(pg, now)
 	setKstatusConditions(pg, o, s.converged, now)
 	if o.retErr == nil {
 		// The spec was read and acted on (or its wait explained); only an

@@ -156,6 +156,7 @@ func setInstances(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, pis [
 		in := drv1alpha1.InstanceObservation{
 			ID:           pi.ID,
 			Name:         pi.Name,
+			Status:       pi.Status,
 			SourceServer: serverObservation(pi.SourceServerID, servers),
 			TargetServer: serverObservation(pi.TargetServerID, servers),
 			ServingSite:  active,
@@ -165,10 +166,12 @@ func setInstances(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, pis [
 			serving = pi.TargetServerID
 		}
 		in.ServingServerID = serving
-		if srv := servers[serving]; srv != nil {
-			in.OSType = srv.OSType
+		// Server A (source) carries the image the login rules speak of.
+		for _, id := range []string{pi.SourceServerID, serving} {
+			if srv := servers[id]; srv != nil && in.OSType == "" {
+				in.OSType, in.KeyName = srv.OSType, srv.KeyName
+			}
 		}
-		in.Login = loginAdvice(in.OSType)
 		out = append(out, in)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -181,21 +184,6 @@ func serverObservation(id string, servers map[string]*sdrs.Server) drv1alpha1.Se
 		return drv1alpha1.ServerObservation{ID: id}
 	}
 	return drv1alpha1.ServerObservation{ID: id, AvailabilityZone: srv.AvailabilityZone, Power: srv.Status}
-}
-
-// loginAdvice says which credentials work on a server after the first
-// switchover or failover: Cloud-Init or Cloudbase-Init on the new
-// production server may re-inject data (SDRS user guide, login constraints).
-func loginAdvice(osType string) string {
-	switch osType {
-	case "Windows":
-		return "Windows: the original password works only for about 3-5 minutes after the server starts, until Cloudbase-Init resets it; log in at once, or reset the password from the console"
-	case "CoreOS":
-		return "CoreOS: the password is back to the image's initial password; log in with it and change it"
-	case "Linux":
-		return "Linux: log in with the original production server's password or key pair"
-	}
-	return "log in with the original production server's credentials; for Windows reset the password after 3-5 minutes, for CoreOS use the image's initial password"
 }
 
 // setProgressing marks a new generation: Ready False until this

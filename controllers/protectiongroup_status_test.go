@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -145,14 +144,6 @@ func TestSetProtectedCondition(t *testing.T) {
 	}
 }
 
-func TestLoginAdviceByOS(t *testing.T) {
-	for os, want := range map[string]string{"Linux": "key pair", "Windows": "Cloudbase-Init", "CoreOS": "initial password", "": "Windows"} {
-		if got := loginAdvice(os); !strings.Contains(got, want) {
-			t.Errorf("loginAdvice(%q) = %q, want it to mention %q", os, got, want)
-		}
-	}
-}
-
 func TestNeedsInstanceRefresh(t *testing.T) {
 	g := &sdrs.ProtectionGroup{PriorityStation: sdrs.SiteTarget, ProtectedInstanceCount: 1}
 	pg := &drv1alpha1.ProtectionGroup{}
@@ -184,7 +175,7 @@ func TestSwapServingSiteAfterPlannedFailover(t *testing.T) {
 			ID: "i-1", OSType: "Linux",
 			SourceServer: drv1alpha1.ServerObservation{ID: "s-src", AvailabilityZone: "az-a", Power: "ACTIVE"},
 			TargetServer: drv1alpha1.ServerObservation{ID: "s-dst", AvailabilityZone: "az-b", Power: "SHUTOFF"},
-			ServingSite:  drv1alpha1.SiteSource, ServingServerID: "s-src", Login: "linux",
+			ServingSite:  drv1alpha1.SiteSource, ServingServerID: "s-src",
 		}}}}
 	}
 	planned := &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover, Result: drv1alpha1.OperationSucceeded,

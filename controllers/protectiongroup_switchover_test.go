@@ -46,8 +46,12 @@ func TestPlannedSwitchoverManaged(t *testing.T) {
 	if in.TargetServer.Power != "ACTIVE" || in.SourceServer.Power != "SHUTOFF" {
 		t.Errorf("server power after switchover: source %s, target %s; want SHUTOFF, ACTIVE", in.SourceServer.Power, in.TargetServer.Power)
 	}
-	if !strings.Contains(in.Login, "Cloudbase-Init") {
-		t.Errorf("Windows login advice missing: %q", in.Login)
+	if fs := cur.Status.FirstSwap; fs == nil || fs.State != drv1alpha1.FirstSwapDone || fs.ProductionStartedAt == nil {
+		t.Errorf("firstSwap after the operator's first planned failover (servers started by it): %+v", fs)
+	}
+	if l := in.Login; l == nil || len(l.Servers) != 2 || l.Servers[1].Role != "Production" ||
+		l.Servers[1].Credential != drv1alpha1.CredentialBPasswordUntilInit || l.Servers[1].Until == nil {
+		t.Errorf("Windows login guidance after the first swap (B's password until Cloudbase-Init starts): %+v", l)
 	}
 	order := callOrder(t, start, "BatchStopServers", "StartReverseProtectionGroup", "BatchStartServers")
 	if strings.Join(order, ",") != "BatchStopServers,StartReverseProtectionGroup,BatchStartServers" {

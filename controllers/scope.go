@@ -28,6 +28,9 @@ type scope struct {
 	// finished is the operation that ended in this reconcile, for the
 	// summary's Event.
 	finished *drv1alpha1.Operation
+	// firstSwap is set when finished was the group's first swap, which
+	// changes the login rules.
+	firstSwap bool
 	// issuedJobID is the SDRS job this reconcile started, for the Event.
 	issuedJobID string
 	// refusedForServers is set when SDRS refused the action in this

@@ -23,6 +23,10 @@ const (
 	// run: False names those that do not and who starts them (after a
 	// planned failover with serverPower Manual, a person does).
 	ServersRunningCondition = "ServersRunning"
+	// FailoverReadyCondition is True when a planned failover to the other
+	// site would run now; False says why, and whether a forced failover
+	// would (reason ForcedFailoverOnly). It changes nothing by itself.
+	FailoverReadyCondition = "FailoverReady"
 )
 
 // Reasons for Ready, Reconciling and Stalled. An Event carries the same string.
@@ -102,6 +106,13 @@ const (
 	// GroupConflictReason surfaces when another ProtectionGroup already
 	// manages the same SDRS group.
 	GroupConflictReason = "GroupConflict"
+	// NoReplicationPairsReason: the SDRS group has no protected instances
+	// (so no replication pairs) and SDRS cannot protect it; members are
+	// added with the SDRS console or API.
+	NoReplicationPairsReason = "NoReplicationPairs"
+	// FailoverNotAllowedReason: a replication pair reports fault level 5,
+	// in which SDRS allows no failover of either kind.
+	FailoverNotAllowedReason = "FailoverNotAllowed"
 	// DeletionBlockedReason surfaces when deletionPolicy Delete cannot
 	// delete the group yet; the message says why.
 	DeletionBlockedReason = "DeletionBlocked"
@@ -141,6 +152,37 @@ const (
 	FailedOverReason = "FailedOver"
 	// ProtectionUnknownReason surfaces before the group was read.
 	ProtectionUnknownReason = "ProtectionUnknown"
+)
+
+// Reasons for FailoverReady, and for the planned and forced checks in
+// status.readiness.
+const (
+	// PlannedFailoverReadyReason: a planned failover would run now.
+	PlannedFailoverReadyReason = "PlannedFailoverReady"
+	// ForcedFailoverOnlyReason: only a forced failover (data loss up to the
+	// RPO) would run now; the message says what stops the planned one.
+	ForcedFailoverOnlyReason = "ForcedFailoverOnly"
+	// NotFailoverReadyReason: neither would run now; the message says why.
+	NotFailoverReadyReason = "NotFailoverReady"
+	// OperationInProgressReason: an operation is in flight.
+	OperationInProgressReason = "OperationInProgress"
+	// ReadinessUnknownReason: the group or its pairs have not been read.
+	ReadinessUnknownReason = "ReadinessUnknown"
+	// FailoverAdvisedReason: a pair reports fault level 2 (the production
+	// disk is unusable); SDRS advises a forced failover.
+	FailoverAdvisedReason = "FailoverAdvised"
+	// InstancesUnhealthyReason: protected instances are invalid or fault.
+	InstancesUnhealthyReason = "InstancesUnhealthy"
+	// ServersMustBeStoppedReason: with serverPower Manual, a planned
+	// failover needs the production servers stopped by a person first.
+	ServersMustBeStoppedReason = "ServersMustBeStopped"
+)
+
+// Event reasons that belong to no condition.
+const (
+	// LoginChangedReason: a swap changed which credentials open the
+	// servers; the Event says what to use now.
+	LoginChangedReason = "LoginChanged"
 )
 
 // Reasons for Paused.

@@ -180,6 +180,49 @@ type ProtectionGroupSpec struct {
 	// +optional
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// Login describes what the operator cannot read from the cloud but
+	// needs to say which credentials open the servers after a swap.
+	// +optional
+	Login *LoginSpec `json:"login,omitempty"`
+}
+
+// GuestInitAgent says whether a server's image runs Cloud-Init (Linux) or
+// Cloudbase-Init (Windows). Only with it do credentials change at the first
+// swap; ECS exposes no field that says so.
+// +kubebuilder:validation:Enum=Installed;NotInstalled
+type GuestInitAgent string
+
+const (
+	GuestInitInstalled    GuestInitAgent = "Installed"
+	GuestInitNotInstalled GuestInitAgent = "NotInstalled"
+)
+
+// LoginSpec holds the login facts a person must state.
+type LoginSpec struct {
+	// GuestInitAgent for every server of the group: Installed (the default,
+	// as on the cloud's public images) or NotInstalled.
+	// +optional
+	// +kubebuilder:default=Installed
+	GuestInitAgent GuestInitAgent `json:"guestInitAgent,omitempty"`
+	// Instances overrides guestInitAgent per protected instance.
+	// +optional
+	// +listType=map
+	// +listMapKey=instance
+	// +kubebuilder:validation:MaxItems=200
+	Instances []InstanceLoginSpec `json:"instances,omitempty"`
+}
+
+// InstanceLoginSpec overrides the group's login facts for one instance.
+type InstanceLoginSpec struct {
+	// Instance is the protected instance's name or ID.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	Instance string `json:"instance"`
+	// GuestInitAgent of this instance's servers.
+	// +required
+	GuestInitAgent GuestInitAgent `json:"guestInitAgent"`
 }
 
 // SiteRoles names the availability zone in each role now.
@@ -372,9 +415,19 @@ type InstanceObservation struct {
 	// Name of the protected instance.
 	// +optional
 	Name string `json:"name,omitempty"`
-	// OSType of the server image: Linux, Windows or CoreOS.
+	// Status of the protected instance as SDRS reports it (protected,
+	// invalid when a server was deleted, fault when replication is
+	// abnormal, ...), as of the last fleet read.
+	// +optional
+	Status string `json:"status,omitempty"`
+	// OSType is the family of the server image: Linux, Windows or CoreOS
+	// (ECS says Linux or Windows; CoreOS is read from the image name).
 	// +optional
 	OSType string `json:"osType,omitempty"`
+	// KeyName is the key pair the servers were created with; empty when
+	// they log in with a password.
+	// +optional
+	KeyName string `json:"keyName,omitempty"`
 	// SourceServer is the server in the source availability zone.
 	// +optional
 	SourceServer ServerObservation `json:"sourceServer,omitempty"`
@@ -387,10 +440,177 @@ type InstanceObservation struct {
 	// ServingServerID is the server to log in to now.
 	// +optional
 	ServingServerID string `json:"servingServerID,omitempty"`
-	// Login says which credentials apply on the serving server after a
-	// switchover or failover, by operating system.
+	// Login says which credentials open each server now, by the SDRS
+	// login rules: server A is the source-site server (production before
+	// the first swap), server B the target-site one.
 	// +optional
-	Login string `json:"login,omitempty"`
+	Login *InstanceLogin `json:"login,omitempty"`
+}
+
+// LoginMethod is how a server was created for login.
+// +kubebuilder:validation:Enum=Password;KeyPair
+type LoginMethod string
+
+const (
+	LoginPassword LoginMethod = "Password"
+	LoginKeyPair  LoginMethod = "KeyPair"
+)
+
+// FirstSwapState says whether the group's first planned failover,
+// failover or DR drill has happened; the login rules change with it.
+// +kubebuilder:validation:Enum=NotYet;Done;Unknown
+type FirstSwapState string
+
+const (
+	// FirstSwapNotYet: the operator created the group (or saw its whole
+	// past) and no swap has run.
+	FirstSwapNotYet FirstSwapState = "NotYet"
+	// FirstSwapDone: a swap ran (the operator ran it, or the group was
+	// found serving from its target site).
+	FirstSwapDone FirstSwapState = "Done"
+	// FirstSwapUnknown: an adopted group serving from its source site; its
+	// past cannot be known, so both cases are shown.
+	FirstSwapUnknown FirstSwapState = "Unknown"
+)
+
+// Credential names which credentials open a server, by the SDRS rules.
+// +kubebuilder:validation:Enum=OwnCredentials;ServerAPassword;ServerAObtainedPassword;ServerACreationPassword;ServerAKeyPair;ServerBPasswordUntilInit;ServerBObtainedPasswordUntilInit;ServerBResetPassword;ServerBObtainedPasswordAgain;Unknown
+type Credential string
+
+const (
+	// CredentialOwn: nothing changed yet; the server's own credentials.
+	CredentialOwn Credential = "OwnCredentials"
+	// CredentialAPassword: server A's password (its latest one).
+	CredentialAPassword Credential = "ServerAPassword"
+	// CredentialAObtainedPassword: the password obtained for server A
+	// with its key pair (Windows).
+	CredentialAObtainedPassword Credential = "ServerAObtainedPassword"
+	// CredentialACreationPassword: the password server A was created with
+	// (CoreOS reverts to it at the first swap).
+	CredentialACreationPassword Credential = "ServerACreationPassword"
+	// CredentialAKeyPair: server A's SSH key pair (Linux).
+	CredentialAKeyPair Credential = "ServerAKeyPair"
+	// CredentialBPasswordUntilInit: server B's own password, only until
+	// Cloudbase-Init starts (windowClosesAt).
+	CredentialBPasswordUntilInit Credential = "ServerBPasswordUntilInit"
+	// CredentialBObtainedPasswordUntilInit: the password obtained for
+	// server B, only until Cloudbase-Init starts.
+	CredentialBObtainedPasswordUntilInit Credential = "ServerBObtainedPasswordUntilInit"
+	// CredentialBResetPassword: the password a person reset on server B
+	// after Cloudbase-Init started; it stays valid for later swaps.
+	CredentialBResetPassword Credential = "ServerBResetPassword"
+	// CredentialBObtainedPasswordAgain: the password obtained again for
+	// server B after Cloudbase-Init started; it stays valid.
+	CredentialBObtainedPasswordAgain Credential = "ServerBObtainedPasswordAgain"
+	// CredentialUnknown: the OS or login method could not be read.
+	CredentialUnknown Credential = "Unknown"
+)
+
+// InstanceLogin is the login guidance for one protected instance.
+type InstanceLogin struct {
+	// Method: Password or KeyPair (ECS key_name).
+	// +optional
+	Method LoginMethod `json:"method,omitempty"`
+	// GuestInitAgent in effect for this instance (spec.login).
+	// +optional
+	GuestInitAgent GuestInitAgent `json:"guestInitAgent,omitempty"`
+	// FirstSwap as for the group (status.firstSwap).
+	// +optional
+	FirstSwap FirstSwapState `json:"firstSwap,omitempty"`
+	// Servers: what opens server A and server B now.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=4
+	Servers []ServerLogin `json:"servers,omitempty"`
+}
+
+// ServerLogin says what opens one server now.
+type ServerLogin struct {
+	// Server is A (the source-site server) or B (the target-site server).
+	// +required
+	// +kubebuilder:validation:Enum=A;B
+	Server string `json:"server"`
+	// ID of the ECS server.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Role of the server now: Production or DisasterRecovery.
+	// +optional
+	Role string `json:"role,omitempty"`
+	// Case says which history the row assumes when firstSwap is Unknown:
+	// IfNoSwapYet or IfSwapped; empty otherwise.
+	// +optional
+	Case string `json:"case,omitempty"`
+	// Credential to use.
+	// +required
+	Credential Credential `json:"credential"`
+	// Use says the same for a person.
+	// +optional
+	Use string `json:"use,omitempty"`
+	// Until is when the credential is expected to stop working
+	// (Cloudbase-Init normally starts 3 minutes after the server, up to 5).
+	// +optional
+	Until *metav1.Time `json:"until,omitempty"`
+}
+
+// FirstSwap records what the operator knows of the group's first swap.
+type FirstSwap struct {
+	// State: NotYet, Done or Unknown.
+	// +required
+	State FirstSwapState `json:"state"`
+	// At is when the first swap the operator ran finished; empty when it
+	// did not see it.
+	// +optional
+	At *metav1.Time `json:"at,omitempty"`
+	// ProductionStartedAt is when the operator saw the servers at the new
+	// production site started after that swap (the Cloudbase-Init window
+	// starts then).
+	// +optional
+	ProductionStartedAt *metav1.Time `json:"productionStartedAt,omitempty"`
+}
+
+// FailoverCheck says whether one kind of failover would run now.
+type FailoverCheck struct {
+	// Ready is true when the operator and SDRS would run it now.
+	// +required
+	Ready bool `json:"ready"`
+	// Reason, a CamelCase word, when not ready.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message says why not and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// Readiness holds the facts behind FailoverReady.
+type Readiness struct {
+	// Planned: would a planned failover (reverse-server-group) run now.
+	// +optional
+	Planned FailoverCheck `json:"planned"`
+	// Forced: would a failover (failover-server-group) run now.
+	// +optional
+	Forced FailoverCheck `json:"forced"`
+	// WorstFaultLevel of the group's replication pairs: 0 none, 2 failover
+	// advised, 5 failover not allowed; -1 when not read.
+	// +optional
+	WorstFaultLevel int32 `json:"worstFaultLevel"`
+	// ReplicationPairs counts the group's replication pairs.
+	// +optional
+	ReplicationPairs int32 `json:"replicationPairs,omitempty"`
+	// UnhealthyInstances names protected instances SDRS reports invalid or
+	// fault (at most 10).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	UnhealthyInstances []string `json:"unhealthyInstances,omitempty"`
+	// RPOExceededPairs is the number of replication pairs of the whole
+	// project above their RPO target at the latest SDRS statistics point
+	// (ListRpoStatistics counts per project, not per group); -1 when
+	// unknown.
+	// +optional
+	RPOExceededPairs int32 `json:"rpoExceededPairs"`
+	// CheckedAt is when the pairs and instances were last read.
+	// +optional
+	CheckedAt *metav1.Time `json:"checkedAt,omitempty"`
 }
 
 // ProtectionGroupStatus is what the operator last saw and did.
@@ -436,12 +656,23 @@ type ProtectionGroupStatus struct {
 	// +listMapKey=id
 	Instances []InstanceObservation `json:"instances,omitempty"`
 
+	// FirstSwap says whether the group's first swap has happened, which
+	// decides the login rules (status.instances[].login).
+	// +optional
+	FirstSwap *FirstSwap `json:"firstSwap,omitempty"`
+
+	// Readiness says whether a planned and a forced failover would run
+	// now, and the SDRS facts behind it (the FailoverReady condition).
+	// +optional
+	Readiness *Readiness `json:"readiness,omitempty"`
+
 	// LastHandledRetry is the value of the dr.sdrs.io/retry annotation the
 	// operator last acted on.
 	// +optional
 	LastHandledRetry string `json:"lastHandledRetry,omitempty"`
 
-	// Conditions: Ready, Reconciling, Stalled (kstatus), Protected, Paused.
+	// Conditions: Ready, Reconciling, Stalled (kstatus), Protected, Paused,
+	// ServersRunning, FailoverReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -457,6 +688,7 @@ type ProtectionGroupStatus struct {
 // +kubebuilder:printcolumn:name="REASON",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="PAUSED",type=string,JSONPath=`.status.conditions[?(@.type=="Paused")].status`
 // +kubebuilder:printcolumn:name="REPLICATION",type=string,JSONPath=`.status.replication.status`
+// +kubebuilder:printcolumn:name="FAILOVER-READY",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="FailoverReady")].reason`
 // +kubebuilder:printcolumn:name="PRODUCTION",type=string,priority=1,JSONPath=`.status.sites.production`
 // +kubebuilder:printcolumn:name="GROUP",type=string,priority=1,JSONPath=`.status.group.id`
 // +kubebuilder:printcolumn:name="AGE",type=date,JSONPath=`.metadata.creationTimestamp`

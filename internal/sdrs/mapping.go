@@ -236,21 +236,26 @@ func serverFromSDK(d *ecsmodel.ServerDetail) Server {
 		Status:           clean(d.Status),
 		AvailabilityZone: clean(d.OSEXTAZavailabilityZone),
 		OSType:           osType(d.Metadata),
+		KeyName:          clean(d.KeyName),
 	}
 }
 
-// osType reads the image's OS from the server metadata: os_type when set,
-// otherwise a guess from image_name. Empty when unknown.
+// osType reads the image's OS family from the server metadata. ECS's
+// os_type says only Linux or Windows, so CoreOS is recognised from the
+// image name; without os_type the image name is all there is. Empty when
+// unknown.
 func osType(md map[string]string) string {
-	if t := clean(md["os_type"]); t != "" {
-		return canonical(t, osLinux, osWindows, osCoreOS)
-	}
 	name := strings.ToLower(md["image_name"])
+	t := canonical(clean(md["os_type"]), osLinux, osWindows, osCoreOS)
 	switch {
-	case strings.Contains(name, "windows"):
-		return osWindows
+	case t == osWindows, t == osCoreOS:
+		return t
 	case strings.Contains(name, "coreos"):
 		return osCoreOS
+	case t != "":
+		return t
+	case strings.Contains(name, "windows"):
+		return osWindows
 	}
 	return ""
 }

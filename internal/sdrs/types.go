@@ -124,7 +124,8 @@ type Server struct {
 	Name             string
 	Status           string // PowerActive, PowerShutoff, ...
 	AvailabilityZone string
-	OSType           string // from the image metadata: Linux, Windows, CoreOS
+	OSType           string // family from the image metadata: Linux, Windows, CoreOS
+	KeyName          string // ECS key_name; empty for password login
 }
 
 // JobStatus is the state of an asynchronous SDRS or ECS job.

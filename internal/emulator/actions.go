@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
+	"strings"
 )
 
 // groupActionSpec describes one protection-group action (sdrs-api.md §3.5,
@@ -20,32 +20,26 @@ type groupActionSpec struct {
 	subJobType string
 }
 
+// newActionSpec builds an action's spec; its per-pair sub-jobs are typed
+// like the job with "RepNoCG" for "NoCG".
+func newActionSpec(jobType, running, failed, failCode string, from ...string) groupActionSpec {
+	return groupActionSpec{
+		from: from, jobType: jobType, running: running, failed: failed, failCode: failCode,
+		subJobType: strings.Replace(jobType, "NoCG", "RepNoCG", 1),
+	}
+}
+
 var (
-	startSpec = groupActionSpec{
-		from: []string{statusAvailable, statusErrorStarting}, jobType: jobStartGroup,
-		running: statusStarting, failed: statusErrorStarting, failCode: codeEnableFailed,
-		subJobType: "startProtectionGroupRepNoCG",
-	}
-	reprotectSpec = groupActionSpec{
-		from: []string{statusFailedOver, statusErrorReprotecting}, jobType: jobReprotectGroup,
-		running: statusReprotecting, failed: statusErrorReprotecting, failCode: codeReprotectFailed,
-		subJobType: "reprotectProtectionGroupRepNoCG",
-	}
-	stopSpec = groupActionSpec{
-		from: []string{statusProtected, statusErrorStopping}, jobType: jobStopGroup,
-		running: statusStopping, failed: statusErrorStopping, failCode: codeDisableFailed,
-		subJobType: "stopProtectionGroupRepNoCG",
-	}
-	reverseSpec = groupActionSpec{
-		from: []string{statusProtected, statusErrorReversing}, jobType: jobReverseGroup,
-		running: statusReversing, failed: statusErrorReversing, failCode: codeReverseFailed,
-		subJobType: "reverseProtectionGroupRepNoCG",
-	}
-	failoverSpec = groupActionSpec{
-		from: []string{statusProtected, statusErrorFailingOver, statusErrorReversing}, jobType: jobFailoverGroup,
-		running: statusFailingOver, failed: statusErrorFailingOver, failCode: codeFailoverFailed,
-		subJobType: "failoverProtectionGroupRepNoCG",
-	}
+	startSpec = newActionSpec(jobStartGroup, statusStarting, statusErrorStarting, codeEnableFailed,
+		statusAvailable, statusErrorStarting)
+	reprotectSpec = newActionSpec(jobReprotectGroup, statusReprotecting, statusErrorReprotecting, codeReprotectFailed,
+		statusFailedOver, statusErrorReprotecting)
+	stopSpec = newActionSpec(jobStopGroup, statusStopping, statusErrorStopping, codeDisableFailed,
+		statusProtected, statusErrorStopping)
+	reverseSpec = newActionSpec(jobReverseGroup, statusReversing, statusErrorReversing, codeReverseFailed,
+		statusProtected, statusErrorReversing)
+	failoverSpec = newActionSpec(jobFailoverGroup, statusFailingOver, statusErrorFailingOver, codeFailoverFailed,
+		statusProtected, statusErrorFailingOver, statusErrorReversing)
 	actionSpecs = map[string]groupActionSpec{
 		jobStartGroup: startSpec, jobReprotectGroup: reprotectSpec, jobStopGroup: stopSpec,
 		jobReverseGroup: reverseSpec, jobFailoverGroup: failoverSpec,
@@ -121,7 +115,7 @@ func (e *Emulator) groupAction(c *call) error {
 		e.recordPrior(j, g)
 		e.cascade(g, spec.running)
 	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return c.accepted(j)
 }
 
 // checkGroupAction applies the documented preconditions in a fixed order:

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"cmp"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -110,12 +112,9 @@ type stateDump struct {
 	AcceptErrors []AcceptError   `json:"accept_errors"`
 }
 
-func sortedBySeq[T any](m map[string]*T, seq func(*T) int64) []*T {
-	out := make([]*T, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	slices.SortFunc(out, func(a, b *T) int { return cmpSeq(seq(a), seq(b)) })
+func sortedBySeq[T sequenced](m map[string]T) []T {
+	out := slices.Collect(maps.Values(m))
+	slices.SortFunc(out, bySeq[T])
 	return out
 }
 
@@ -124,32 +123,22 @@ func (e *Emulator) adminState(_ *http.Request, _ []byte) (int, any, error) {
 	for _, d := range e.st.Domains {
 		domains = append(domains, d)
 	}
-	slices.SortFunc(domains, func(a, b *Domain) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(domains, func(a, b *Domain) int { return cmp.Compare(a.ID, b.ID) })
 	return http.StatusOK, stateDump{
-		Groups:       sortedBySeq(e.st.Groups, func(g *Group) int64 { return g.Seq }),
-		Instances:    sortedBySeq(e.st.Instances, func(i *Instance) int64 { return i.Seq }),
-		Servers:      sortedBySeq(e.st.Servers, func(s *Server) int64 { return s.Seq }),
-		Volumes:      sortedBySeq(e.st.Volumes, func(v *Volume) int64 { return v.Seq }),
-		Replications: sortedBySeq(e.st.Replications, func(r *Replication) int64 { return r.Seq }),
-		Drills:       sortedBySeq(e.st.Drills, func(d *Drill) int64 { return d.Seq }),
+		Groups:       sortedBySeq(e.st.Groups),
+		Instances:    sortedBySeq(e.st.Instances),
+		Servers:      sortedBySeq(e.st.Servers),
+		Volumes:      sortedBySeq(e.st.Volumes),
+		Replications: sortedBySeq(e.st.Replications),
+		Drills:       sortedBySeq(e.st.Drills),
 		Domains:      domains,
-		Jobs:         sortedBySeq(e.st.Jobs, func(j *Job) int64 { return j.Seq }),
+		Jobs:         sortedBySeq(e.st.Jobs),
 		FailureJobs:  append([]string{}, e.st.FailureJobs...),
 		ZonesDown:    e.st.ZonesDown,
 		JobFaults:    append([]JobFault{}, e.st.JobFaults...),
 		HTTPFaults:   e.st.HTTPFaults,
 		AcceptErrors: append([]AcceptError{}, e.st.AcceptErrors...),
 	}, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // filteredCalls applies the ?operation=, ?group_id= and ?applied=

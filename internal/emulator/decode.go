@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -88,6 +89,72 @@ func requireString(field string, v *string) (string, error) {
 		return "", invalidParam("field %q must not be empty", field)
 	}
 	return *v, nil
+}
+
+// requireName is requireString followed by checkName.
+func requireName(field string, v *string) (string, error) {
+	name, err := requireString(field, v)
+	if err != nil {
+		return "", err
+	}
+	return name, checkName(field, name)
+}
+
+// strField is a request's string field and its name in the object.
+type strField struct {
+	name string
+	v    *string
+}
+
+// requireStrings reads required string fields of the object under key,
+// named in errors as key.field, and returns their values in order.
+func requireStrings(key string, fields ...strField) ([]string, error) {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		v, err := requireString(key+"."+f.name, f.v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// requireMemberFields validates what creating a group member under key
+// asks for, in this order: the group ID, the member's resource ID (named
+// by id), its name and its optional description.
+func requireMemberFields(key string, groupID *string, id strField, name, description *string) (string, string, string, error) {
+	ids, err := requireStrings(key, strField{"server_group_id", groupID}, id)
+	if err != nil {
+		return "", "", "", err
+	}
+	n, err := requireName(key+".name", name)
+	if err != nil {
+		return "", "", "", err
+	}
+	if err := checkDescription(description); err != nil {
+		return "", "", "", err
+	}
+	return ids[0], ids[1], n, nil
+}
+
+// decodeWrapped decodes a body that holds the request under one key,
+// {"key": {...}}, exactly as a struct with that one field would (so type
+// errors name the field as key.field), and fails unless the key holds an
+// object.
+func decodeWrapped[T any](body []byte, key string) (*T, error) {
+	typ := reflect.StructOf([]reflect.StructField{{
+		Name: "V", Type: reflect.TypeFor[*T](), Tag: reflect.StructTag(`json:"` + key + `"`),
+	}})
+	w := reflect.New(typ)
+	if err := decodeJSON(body, w.Interface()); err != nil {
+		return nil, err
+	}
+	p := w.Elem().Field(0).Interface().(*T)
+	if p == nil {
+		return nil, invalidParam("field %q is required", key)
+	}
+	return p, nil
 }
 
 // checkName validates a resource name: 1..64 bytes of letters, digits,

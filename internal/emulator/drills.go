@@ -25,32 +25,25 @@ func (e *Emulator) drill(c *call, id string) (*Drill, error) {
 	return d, nil
 }
 
-type createDrillBody struct {
-	DisasterRecoveryDrill *struct {
-		ServerGroupID *string `json:"server_group_id"`
-		DrillVpcID    *string `json:"drill_vpc_id"`
-		Name          *string `json:"name"`
-	} `json:"disaster_recovery_drill"`
+// createDrillParams is the body of CreateDisasterRecoveryDrill under
+// "disaster_recovery_drill".
+type createDrillParams struct {
+	ServerGroupID *string `json:"server_group_id"`
+	DrillVpcID    *string `json:"drill_vpc_id"`
+	Name          *string `json:"name"`
 }
 
 func (e *Emulator) createDrill(c *call) error {
-	var b createDrillBody
-	if err := decodeJSON(c.body, &b); err != nil {
+	p, err := decodeWrapped[createDrillParams](c.body, "disaster_recovery_drill")
+	if err != nil {
 		return err
-	}
-	p := b.DisasterRecoveryDrill
-	if p == nil {
-		return invalidParam("field %q is required", "disaster_recovery_drill")
 	}
 	groupID, err := requireString("disaster_recovery_drill.server_group_id", p.ServerGroupID)
 	if err != nil {
 		return err
 	}
-	name, err := requireString("disaster_recovery_drill.name", p.Name)
+	name, err := requireName("disaster_recovery_drill.name", p.Name)
 	if err != nil {
-		return err
-	}
-	if err := checkName("disaster_recovery_drill.name", name); err != nil {
 		return err
 	}
 	g, err := e.group(c, groupID)
@@ -80,23 +73,17 @@ func (e *Emulator) createDrill(c *call) error {
 	}
 	e.st.putDrill(d)
 	g.LastDrillAt = now
-	j := e.newJob(jobKindSDRS, jobCreateDrill,
+	return e.acceptJob(c, jobCreateDrill,
 		JobEntities{ServerGroupID: g.ID, DrillID: d.ID},
 		JobParams{GroupID: g.ID, DrillID: d.ID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 // endCreateDrill starts one drill server per protected instance, in the
 // DR site, from the DR disks.
 func (e *Emulator) endCreateDrill(j *Job, f *JobFault) *JobFault {
 	d := e.st.Drills[j.Params.DrillID]
-	g := e.st.Groups[j.Params.GroupID]
-	if d == nil || g == nil {
-		return f
-	}
-	d.UpdatedAt = e.clock.Now()
-	if f != nil {
-		d.Status = statusError
+	g, ok := jobEnd(e, j, f, d, func(d *Drill) { d.Status = statusError })
+	if !ok {
 		return f
 	}
 	for _, in := range e.st.instancesOf(g.ID) {
@@ -128,11 +115,7 @@ func (e *Emulator) listDrills(c *call) error {
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b *Drill) int { return cmpSeq(a.Seq, b.Seq) })
-	views := []drillView{}
-	for _, d := range page(out, p) {
-		views = append(views, e.drillView(d))
-	}
+	views := sortedPage(out, p, e.drillView)
 	return c.ok(http.StatusOK, struct {
 		DisasterRecoveryDrills []drillView `json:"disaster_recovery_drills"`
 		Count                  int         `json:"count"`
@@ -169,10 +152,9 @@ func (e *Emulator) deleteDrill(c *call) error {
 		return badRequest(codeDrillDeleteState, "DR drill %s cannot be deleted while %s", d.ID, d.Status)
 	}
 	d.Status, d.UpdatedAt = statusDeleting, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDeleteDrill,
+	return e.acceptJob(c, jobDeleteDrill,
 		JobEntities{ServerGroupID: d.GroupID, DrillID: d.ID},
 		JobParams{GroupID: d.GroupID, DrillID: d.ID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 // endDeleteDrill removes the drill and its servers; the drill VPC stays.

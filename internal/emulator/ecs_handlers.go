@@ -175,7 +175,7 @@ func (e *Emulator) serverAction(c *call) error {
 		s := e.st.Servers[id]
 		s.TaskState, s.UpdatedAt = task, now
 	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return c.accepted(j)
 }
 
 // endServerPower applies a batch stop or start. A server in a down AZ
@@ -208,58 +208,16 @@ func (e *Emulator) endServerPower(j *Job, f *JobFault) *JobFault {
 	return f
 }
 
-// ecsJobView is the ECS job shape (ECS ShowJobResponse).
-type ecsJobView struct {
-	Status     string         `json:"status"`
-	Entities   ecsJobEntities `json:"entities"`
-	JobID      string         `json:"job_id"`
-	JobType    string         `json:"job_type"`
-	BeginTime  string         `json:"begin_time"`
-	EndTime    *string        `json:"end_time"`
-	ErrorCode  *string        `json:"error_code"`
-	FailReason *string        `json:"fail_reason"`
-}
-
 type ecsJobEntities struct {
-	SubJobsTotal int         `json:"sub_jobs_total"`
-	SubJobs      []ecsSubJob `json:"sub_jobs"`
+	SubJobsTotal int                          `json:"sub_jobs_total"`
+	SubJobs      []jobView[map[string]string] `json:"sub_jobs"`
 }
 
-type ecsSubJob struct {
-	Status     string            `json:"status"`
-	Entities   map[string]string `json:"entities"`
-	JobID      string            `json:"job_id"`
-	JobType    string            `json:"job_type"`
-	BeginTime  string            `json:"begin_time"`
-	EndTime    *string           `json:"end_time"`
-	ErrorCode  *string           `json:"error_code"`
-	FailReason *string           `json:"fail_reason"`
-}
-
-func ecsJobViewOf(j *Job) ecsJobView {
-	v := ecsJobView{
-		Status:     j.Status,
-		JobID:      j.ID,
-		JobType:    j.Type,
-		BeginTime:  jobTime(j.Begin),
-		EndTime:    j.endTime(),
-		ErrorCode:  nullable(j.ErrorCode),
-		FailReason: nullable(j.FailReason),
-		Entities:   ecsJobEntities{SubJobsTotal: len(j.SubJobs), SubJobs: []ecsSubJob{}},
-	}
+// ecsJobViewOf is the ECS job shape (ECS ShowJobResponse).
+func ecsJobViewOf(j *Job) jobView[ecsJobEntities] {
+	v := jobViewOf(j, ecsJobEntities{SubJobsTotal: len(j.SubJobs), SubJobs: []jobView[map[string]string]{}})
 	for _, s := range j.SubJobs {
-		sv := ecsSubJob{
-			Status:    j.Status,
-			Entities:  map[string]string{"server_id": s.Entities.ServerID},
-			JobID:     s.ID,
-			JobType:   s.Type,
-			BeginTime: jobTime(j.Begin),
-			EndTime:   j.endTime(),
-		}
-		if s.Status != "" {
-			sv.Status, sv.ErrorCode, sv.FailReason = s.Status, nullable(s.ErrorCode), nullable(s.FailReason)
-		}
-		v.Entities.SubJobs = append(v.Entities.SubJobs, sv)
+		v.Entities.SubJobs = append(v.Entities.SubJobs, subJobViewOf(j, s, map[string]string{"server_id": s.Entities.ServerID}))
 	}
 	return v
 }

@@ -193,7 +193,7 @@ func durationOrDefault(d, def time.Duration) time.Duration {
 // two overdue actions on one group take effect in the order SDRS accepted
 // them.
 func (e *Emulator) resumeLocked() {
-	for _, j := range sortedBySeq(e.st.Jobs, func(j *Job) int64 { return j.Seq }) {
+	for _, j := range sortedBySeq(e.st.Jobs) {
 		e.scheduleJob(j)
 	}
 	for _, g := range e.st.Groups {

@@ -66,16 +66,29 @@ func (e *Emulator) takeAcceptError(operation, groupID string) *AcceptError {
 	if !slices.Contains(groupActionOps, operation) {
 		return nil
 	}
-	for i := range e.st.AcceptErrors {
-		f := &e.st.AcceptErrors[i]
-		if (f.Operation != acceptErrorAny && f.Operation != operation) || (f.GroupID != "" && f.GroupID != groupID) || f.Count <= 0 {
+	return takeOne(&e.st.AcceptErrors, func(f *AcceptError) *int {
+		if (f.Operation != acceptErrorAny && f.Operation != operation) || (f.GroupID != "" && f.GroupID != groupID) {
+			return nil
+		}
+		return &f.Count
+	})
+}
+
+// takeOne consumes one use of the first fault in the list that matches
+// (count returns its Count, or nil when it does not match) and has uses
+// left. It returns a copy with Count 1, and drops a used-up fault.
+func takeOne[F any](list *[]F, count func(*F) *int) *F {
+	for i := range *list {
+		f := &(*list)[i]
+		n := count(f)
+		if n == nil || *n <= 0 {
 			continue
 		}
-		f.Count--
+		*n--
 		taken := *f
-		taken.Count = 1
-		if f.Count == 0 {
-			e.st.AcceptErrors = append(e.st.AcceptErrors[:i], e.st.AcceptErrors[i+1:]...)
+		*count(&taken) = 1
+		if *n == 0 {
+			*list = append((*list)[:i], (*list)[i+1:]...)
 		}
 		return &taken
 	}
@@ -164,18 +177,10 @@ func (e *Emulator) decideFault(ecs bool) faultDecision {
 // takeJobFault consumes one planned failure for a new job of the type.
 // Caller holds e.mu.
 func (e *Emulator) takeJobFault(jobType string) *JobFault {
-	for i := range e.st.JobFaults {
-		f := &e.st.JobFaults[i]
-		if f.JobType != jobType || f.Count <= 0 {
-			continue
+	return takeOne(&e.st.JobFaults, func(f *JobFault) *int {
+		if f.JobType != jobType {
+			return nil
 		}
-		f.Count--
-		taken := *f
-		taken.Count = 1
-		if f.Count == 0 {
-			e.st.JobFaults = append(e.st.JobFaults[:i], e.st.JobFaults[i+1:]...)
-		}
-		return &taken
-	}
-	return nil
+		return &f.Count
+	})
 }

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -40,53 +39,38 @@ func (e *Emulator) group(c *call, id string) (*Group, error) {
 	return g, nil
 }
 
-type createGroupBody struct {
-	ServerGroup *struct {
-		Name                   *string `json:"name"`
-		Description            *string `json:"description"`
-		SourceAvailabilityZone *string `json:"source_availability_zone"`
-		TargetAvailabilityZone *string `json:"target_availability_zone"`
-		DomainID               *string `json:"domain_id"`
-		SourceVpcID            *string `json:"source_vpc_id"`
-		DrType                 *string `json:"dr_type"`
-	} `json:"server_group"`
+// createGroupParams is the body of CreateProtectionGroup under
+// "server_group".
+type createGroupParams struct {
+	Name                   *string `json:"name"`
+	Description            *string `json:"description"`
+	SourceAvailabilityZone *string `json:"source_availability_zone"`
+	TargetAvailabilityZone *string `json:"target_availability_zone"`
+	DomainID               *string `json:"domain_id"`
+	SourceVpcID            *string `json:"source_vpc_id"`
+	DrType                 *string `json:"dr_type"`
 }
 
 func (e *Emulator) createGroup(c *call) error {
-	var b createGroupBody
-	if err := decodeJSON(c.body, &b); err != nil {
-		return err
-	}
-	sg := b.ServerGroup
-	if sg == nil {
-		return invalidParam("field %q is required", "server_group")
-	}
-	name, err := requireString("server_group.name", sg.Name)
+	sg, err := decodeWrapped[createGroupParams](c.body, "server_group")
 	if err != nil {
 		return err
 	}
-	if err := checkName("server_group.name", name); err != nil {
+	name, err := requireName("server_group.name", sg.Name)
+	if err != nil {
 		return err
 	}
 	if err := checkDescription(sg.Description); err != nil {
 		return err
 	}
-	src, err := requireString("server_group.source_availability_zone", sg.SourceAvailabilityZone)
+	vals, err := requireStrings("server_group",
+		strField{"source_availability_zone", sg.SourceAvailabilityZone},
+		strField{"target_availability_zone", sg.TargetAvailabilityZone},
+		strField{"domain_id", sg.DomainID}, strField{"source_vpc_id", sg.SourceVpcID})
 	if err != nil {
 		return err
 	}
-	dst, err := requireString("server_group.target_availability_zone", sg.TargetAvailabilityZone)
-	if err != nil {
-		return err
-	}
-	domainID, err := requireString("server_group.domain_id", sg.DomainID)
-	if err != nil {
-		return err
-	}
-	vpc, err := requireString("server_group.source_vpc_id", sg.SourceVpcID)
-	if err != nil {
-		return err
-	}
+	src, dst, domainID, vpc := vals[0], vals[1], vals[2], vals[3]
 	if sg.DrType != nil && *sg.DrType != "migration" {
 		return invalidParam("server_group.dr_type must be \"migration\"")
 	}
@@ -126,7 +110,7 @@ func (e *Emulator) createGroup(c *call) error {
 	} else {
 		e.st.Groups[g.ID] = g
 	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return c.accepted(j)
 }
 
 func (e *Emulator) endCreateGroup(j *Job, f *JobFault) *JobFault {
@@ -170,11 +154,7 @@ func (e *Emulator) listGroups(c *call) error {
 		}
 		out = append(out, g)
 	}
-	slices.SortFunc(out, func(a, b *Group) int { return cmpSeq(a.Seq, b.Seq) })
-	views := []groupView{}
-	for _, g := range page(out, p) {
-		views = append(views, e.groupView(g))
-	}
+	views := sortedPage(out, p, e.groupView)
 	return c.ok(http.StatusOK, struct {
 		ServerGroups []groupView `json:"server_groups"`
 		Count        int         `json:"count"`
@@ -216,11 +196,7 @@ func rename(body []byte, wrapper string) (string, error) {
 	if inner == nil {
 		return "", invalidParam("field %q is required", wrapper)
 	}
-	name, err := requireString(wrapper+".name", inner.Name)
-	if err != nil {
-		return "", err
-	}
-	return name, checkName(wrapper+".name", name)
+	return requireName(wrapper+".name", inner.Name)
 }
 
 func (e *Emulator) renameGroup(c *call) error {
@@ -251,7 +227,7 @@ func (e *Emulator) deleteGroup(c *call) error {
 		g.Status = statusDeleting
 		g.UpdatedAt = e.clock.Now()
 	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return c.accepted(j)
 }
 
 // checkDeleteGroup applies the preconditions of a group delete.

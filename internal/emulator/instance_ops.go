@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net"
-	"net/http"
 	"regexp"
 	"slices"
 )
@@ -27,11 +26,35 @@ func groupSteady(g *Group) error {
 	return nil
 }
 
-type attachBody struct {
-	ReplicationAttachment *struct {
-		ReplicationID *string `json:"replication_id"`
-		Device        *string `json:"device"`
-	} `json:"replicationAttachment"`
+// attachParams is the body of AttachProtectedInstanceReplication under
+// "replicationAttachment".
+type attachParams struct {
+	ReplicationID *string `json:"replication_id"`
+	Device        *string `json:"device"`
+}
+
+// instanceRequest looks up the path's protected instance and decodes the
+// body into b.
+func (e *Emulator) instanceRequest(c *call, b any) (*Instance, *Group, error) {
+	in, g, err := e.instance(c, c.params["protected_instance_id"])
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := decodeJSON(c.body, b); err != nil {
+		return nil, nil, err
+	}
+	return in, g, nil
+}
+
+// nicChangeAllowed fails unless the group and the instance are steady.
+func nicChangeAllowed(g *Group, in *Instance) error {
+	if err := groupSteady(g); err != nil {
+		return err
+	}
+	if in.Status != statusAvailable && in.Status != statusProtected {
+		return badRequest(codeNICState, "NICs cannot be changed while protected instance %s is %s", in.ID, in.Status)
+	}
+	return nil
 }
 
 func (e *Emulator) attachReplication(c *call) error {
@@ -39,22 +62,16 @@ func (e *Emulator) attachReplication(c *call) error {
 	if err != nil {
 		return err
 	}
-	var b attachBody
-	if err := decodeJSON(c.body, &b); err != nil {
-		return err
-	}
-	a := b.ReplicationAttachment
-	if a == nil {
-		return invalidParam("field %q is required", "replicationAttachment")
-	}
-	repID, err := requireString("replicationAttachment.replication_id", a.ReplicationID)
+	a, err := decodeWrapped[attachParams](c.body, "replicationAttachment")
 	if err != nil {
 		return err
 	}
-	device, err := requireString("replicationAttachment.device", a.Device)
+	vals, err := requireStrings("replicationAttachment",
+		strField{"replication_id", a.ReplicationID}, strField{"device", a.Device})
 	if err != nil {
 		return err
 	}
+	repID, device := vals[0], vals[1]
 	if !deviceName.MatchString(device) {
 		return invalidParam("replicationAttachment.device must look like /dev/vdb, not %q", device)
 	}
@@ -86,21 +103,15 @@ func (e *Emulator) attachReplication(c *call) error {
 	// same device; a failed job removes it again.
 	r.InstanceID, r.Device = in.ID, device
 	r.Status, r.UpdatedAt = statusAttaching, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobAttachReplication,
+	return e.acceptJob(c, jobAttachReplication,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, ReplicationPairID: r.ID},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, ReplicationID: r.ID, Device: device})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endAttach(j *Job, f *JobFault) *JobFault {
 	r := e.st.Replications[j.Params.ReplicationID]
-	g := e.st.Groups[j.Params.GroupID]
-	if r == nil || g == nil {
-		return f
-	}
-	r.UpdatedAt = e.clock.Now()
-	if f != nil {
-		r.InstanceID, r.Device, r.Status = "", "", statusErrorAttaching
+	g, ok := jobEnd(e, j, f, r, func(r *Replication) { r.InstanceID, r.Device, r.Status = "", "", statusErrorAttaching })
+	if !ok {
 		return f
 	}
 	r.Status = g.Status
@@ -135,21 +146,15 @@ func (e *Emulator) detachReplication(c *call) error {
 		return badRequest(codeReplicationStatus, "replication pair %s is %s", r.ID, r.Status)
 	}
 	r.Status, r.UpdatedAt = statusDetaching, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDetachReplication,
+	return e.acceptJob(c, jobDetachReplication,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, ReplicationPairID: r.ID},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, ReplicationID: r.ID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endDetach(j *Job, f *JobFault) *JobFault {
 	r := e.st.Replications[j.Params.ReplicationID]
-	g := e.st.Groups[j.Params.GroupID]
-	if r == nil || g == nil {
-		return f
-	}
-	r.UpdatedAt = e.clock.Now()
-	if f != nil {
-		r.Status = statusErrorDetaching
+	g, ok := jobEnd(e, j, f, r, func(r *Replication) { r.Status = statusErrorDetaching })
+	if !ok {
 		return f
 	}
 	r.InstanceID, r.Device, r.Status = "", "", g.Status
@@ -165,12 +170,9 @@ type addNICBody struct {
 }
 
 func (e *Emulator) addNIC(c *call) error {
-	in, g, err := e.instance(c, c.params["protected_instance_id"])
-	if err != nil {
-		return err
-	}
 	var b addNICBody
-	if err := decodeJSON(c.body, &b); err != nil {
+	in, g, err := e.instanceRequest(c, &b)
+	if err != nil {
 		return err
 	}
 	subnet, err := requireString("subnet_id", b.SubnetID)
@@ -188,21 +190,17 @@ func (e *Emulator) addNIC(c *call) error {
 	if ip != "" && net.ParseIP(ip).To4() == nil {
 		return badRequest(codeInvalidIP, "ip_address %q is not an IPv4 address", ip)
 	}
-	if err := groupSteady(g); err != nil {
+	if err := nicChangeAllowed(g, in); err != nil {
 		return err
-	}
-	if in.Status != statusAvailable && in.Status != statusProtected {
-		return badRequest(codeNICState, "NICs cannot be changed while protected instance %s is %s", in.ID, in.Status)
 	}
 	if len(in.NICs) >= maxNICs {
 		return badRequest(codeNICLimit, "protected instance %s already has %d NICs", in.ID, maxNICs)
 	}
 	nicID := newUUID()
 	in.Status, in.UpdatedAt = statusNICCreating, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobAddNIC,
+	return e.acceptJob(c, jobAddNIC,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NICID: nicID},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, NICID: nicID, SubnetID: subnet, IPAddress: ip})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 // endAddNIC adds the NIC; a failed NIC job leaves the instance as it was.
@@ -223,12 +221,9 @@ type deleteNICBody struct {
 }
 
 func (e *Emulator) deleteNIC(c *call) error {
-	in, g, err := e.instance(c, c.params["protected_instance_id"])
-	if err != nil {
-		return err
-	}
 	var b deleteNICBody
-	if err := decodeJSON(c.body, &b); err != nil {
+	in, g, err := e.instanceRequest(c, &b)
+	if err != nil {
 		return err
 	}
 	nicID, err := requireString("nic_id", b.NICID)
@@ -242,17 +237,13 @@ func (e *Emulator) deleteNIC(c *call) error {
 	if in.NICs[i].Primary {
 		return badRequest(codePrimaryNIC, "the primary NIC %s cannot be deleted", nicID)
 	}
-	if err := groupSteady(g); err != nil {
+	if err := nicChangeAllowed(g, in); err != nil {
 		return err
 	}
-	if in.Status != statusAvailable && in.Status != statusProtected {
-		return badRequest(codeNICState, "NICs cannot be changed while protected instance %s is %s", in.ID, in.Status)
-	}
 	in.Status, in.UpdatedAt = statusNICDeleting, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDeleteNIC,
+	return e.acceptJob(c, jobDeleteNIC,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NICID: nicID},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, NICID: nicID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endDeleteNIC(j *Job, f *JobFault) *JobFault {
@@ -294,12 +285,9 @@ type resizeBody struct {
 }
 
 func (e *Emulator) resizeInstance(c *call) error {
-	in, g, err := e.instance(c, c.params["protected_instance_id"])
-	if err != nil {
-		return err
-	}
 	var b resizeBody
-	if err := decodeJSON(c.body, &b); err != nil {
+	in, g, err := e.instanceRequest(c, &b)
+	if err != nil {
 		return err
 	}
 	if b.Resize == nil {
@@ -336,10 +324,9 @@ func (e *Emulator) resizeInstance(c *call) error {
 		return badRequest(codeSameFlavor, "the servers already have the requested flavor")
 	}
 	in.Status, in.UpdatedAt = statusResizing, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobResizeInstance,
+	return e.acceptJob(c, jobResizeInstance,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, ProductionFlavor: prodFlavor, DRFlavor: drFlavor})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endResize(j *Job, f *JobFault) *JobFault {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -38,20 +39,20 @@ type tagBody struct {
 	Value *string `json:"value"`
 }
 
-type createInstanceBody struct {
-	ProtectedInstance *struct {
-		ServerGroupID    *string    `json:"server_group_id"`
-		ServerID         *string    `json:"server_id"`
-		Name             *string    `json:"name"`
-		Description      *string    `json:"description"`
-		ClusterID        *string    `json:"cluster_id"`
-		PrimarySubnetID  *string    `json:"primary_subnet_id"`
-		PrimaryIPAddress *string    `json:"primary_ip_address"`
-		Tags             *[]tagBody `json:"tags"`
-		FlavorRef        *string    `json:"flavorRef"`
-		Tenancy          *string    `json:"tenancy"`
-		DedicatedHostID  *string    `json:"dedicated_host_id"`
-	} `json:"protected_instance"`
+// createInstanceParams is the body of CreateProtectedInstance under
+// "protected_instance".
+type createInstanceParams struct {
+	ServerGroupID    *string    `json:"server_group_id"`
+	ServerID         *string    `json:"server_id"`
+	Name             *string    `json:"name"`
+	Description      *string    `json:"description"`
+	ClusterID        *string    `json:"cluster_id"`
+	PrimarySubnetID  *string    `json:"primary_subnet_id"`
+	PrimaryIPAddress *string    `json:"primary_ip_address"`
+	Tags             *[]tagBody `json:"tags"`
+	FlavorRef        *string    `json:"flavorRef"`
+	Tenancy          *string    `json:"tenancy"`
+	DedicatedHostID  *string    `json:"dedicated_host_id"`
 }
 
 // newInstanceSpec is a validated request for one new protected instance.
@@ -61,30 +62,13 @@ type newInstanceSpec struct {
 }
 
 func (e *Emulator) createInstance(c *call) error {
-	var b createInstanceBody
-	if err := decodeJSON(c.body, &b); err != nil {
-		return err
-	}
-	p := b.ProtectedInstance
-	if p == nil {
-		return invalidParam("field %q is required", "protected_instance")
-	}
-	groupID, err := requireString("protected_instance.server_group_id", p.ServerGroupID)
+	p, err := decodeWrapped[createInstanceParams](c.body, "protected_instance")
 	if err != nil {
 		return err
 	}
-	serverID, err := requireString("protected_instance.server_id", p.ServerID)
+	groupID, serverID, name, err := requireMemberFields("protected_instance", p.ServerGroupID,
+		strField{"server_id", p.ServerID}, p.Name, p.Description)
 	if err != nil {
-		return err
-	}
-	name, err := requireString("protected_instance.name", p.Name)
-	if err != nil {
-		return err
-	}
-	if err := checkName("protected_instance.name", name); err != nil {
-		return err
-	}
-	if err := checkDescription(p.Description); err != nil {
 		return err
 	}
 	if err := checkTenancy(p.Tenancy); err != nil {
@@ -110,10 +94,9 @@ func (e *Emulator) createInstance(c *call) error {
 		return err
 	}
 	in := e.addInstance(g, spec)
-	j := e.newJob(jobKindSDRS, jobCreateInstance,
+	return e.acceptJob(c, jobCreateInstance,
 		JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NativeServerID: in.drServer(g)},
 		JobParams{GroupID: g.ID, InstanceIDs: []string{in.ID}, DRFlavors: map[string]string{in.ID: spec.flavor}})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func deref(s *string) string {
@@ -183,40 +166,34 @@ func (e *Emulator) addInstance(g *Group, s newInstanceSpec) *Instance {
 	return in
 }
 
-type batchCreateBody struct {
-	ProtectedInstances *struct {
-		ServerGroupID   *string `json:"server_group_id"`
-		NamePrefix      *string `json:"name_prefix"`
-		Description     *string `json:"description"`
-		ClusterID       *string `json:"cluster_id"`
-		PrimarySubnetID *string `json:"primary_subnet_id"`
-		Tenancy         *string `json:"tenancy"`
-		DedicatedHostID *string `json:"dedicated_host_id"`
-		Servers         *[]struct {
-			ServerID  *string `json:"server_id"`
-			FlavorRef *string `json:"flavorRef"`
-		} `json:"servers"`
-		Tags *[]tagBody `json:"tags"`
-	} `json:"protected_instances"`
+// batchCreateParams is the body of BatchCreateProtectedInstances under
+// "protected_instances".
+type batchCreateParams struct {
+	ServerGroupID   *string `json:"server_group_id"`
+	NamePrefix      *string `json:"name_prefix"`
+	Description     *string `json:"description"`
+	ClusterID       *string `json:"cluster_id"`
+	PrimarySubnetID *string `json:"primary_subnet_id"`
+	Tenancy         *string `json:"tenancy"`
+	DedicatedHostID *string `json:"dedicated_host_id"`
+	Servers         *[]struct {
+		ServerID  *string `json:"server_id"`
+		FlavorRef *string `json:"flavorRef"`
+	} `json:"servers"`
+	Tags *[]tagBody `json:"tags"`
 }
 
 func (e *Emulator) batchCreateInstances(c *call) error {
-	var b batchCreateBody
-	if err := decodeJSON(c.body, &b); err != nil {
-		return err
-	}
-	p := b.ProtectedInstances
-	if p == nil {
-		return invalidParam("field %q is required", "protected_instances")
-	}
-	groupID, err := requireString("protected_instances.server_group_id", p.ServerGroupID)
+	p, err := decodeWrapped[batchCreateParams](c.body, "protected_instances")
 	if err != nil {
 		return err
 	}
-	prefix, err := requireString("protected_instances.name_prefix", p.NamePrefix)
+	vals, err := requireStrings("protected_instances",
+		strField{"server_group_id", p.ServerGroupID}, strField{"name_prefix", p.NamePrefix})
 	if err != nil {
 		return err
 	}
+	groupID, prefix := vals[0], vals[1]
 	if len(prefix) > maxNamePrefixLen {
 		return badRequest("SDRS.0202", "name_prefix must be 1 to %d bytes long", maxNamePrefixLen)
 	}
@@ -263,11 +240,7 @@ func (e *Emulator) batchCreateInstances(c *call) error {
 		params.DRFlavors[in.ID] = s.flavor
 		subs = append(subs, JobEntities{ServerGroupID: g.ID, ProtectedInstanceID: in.ID, NativeServerID: in.drServer(g)})
 	}
-	j := e.newJob(jobKindSDRS, jobBatchCreateInstances, JobEntities{ServerGroupID: g.ID}, params)
-	for _, s := range subs {
-		j.addSubJob(jobCreateInstance, s)
-	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return e.acceptBatchJob(c, jobBatchCreateInstances, JobEntities{ServerGroupID: g.ID}, params, jobCreateInstance, subs)
 }
 
 // endCreateInstances builds the DR servers of new instances, or leaves the
@@ -300,54 +273,71 @@ func (e *Emulator) endCreateInstances(j *Job, f *JobFault) *JobFault {
 }
 
 func (e *Emulator) listInstances(c *call) error {
-	p, err := parsePaging(c.query)
-	if err != nil {
-		return err
-	}
-	q := c.query
-	queryType := strings.TrimSpace(q.Get("query_type"))
-	if queryType != "" && queryType != queryGeneral && queryType != queryStatusAbnormal {
-		return invalidParam("query_type must be status_abnormal or general")
-	}
-	groupIDs, err := optionalIDList(q, "server_group_ids")
-	if err != nil {
-		return err
-	}
-	instanceIDs, err := optionalIDList(q, "protected_instance_ids")
+	mq, p, err := parseMemberQuery(c.query)
 	if err != nil {
 		return err
 	}
 	// One group's instances come from the index, not a scan of all.
 	var pool []*Instance
-	if id := q.Get("server_group_id"); id != "" {
+	if id := c.query.Get("server_group_id"); id != "" {
 		pool = e.st.instancesOf(id)
 	} else {
 		pool = slices.Collect(maps.Values(e.st.Instances))
 	}
 	var out []*Instance
 	for _, in := range pool {
-		g := e.st.Groups[in.GroupID]
-		switch {
-		case q.Get("server_group_id") != "" && in.GroupID != q.Get("server_group_id"),
-			groupIDs != nil && !slices.Contains(groupIDs, in.GroupID),
-			instanceIDs != nil && !slices.Contains(instanceIDs, in.ID),
-			q.Get("status") != "" && !statusFilter(in.Status, q.Get("status")),
-			q.Get("name") != "" && !fuzzy(in.Name, q.Get("name")),
-			q.Get("availability_zone") != "" && (g == nil || g.productionAZ() != q.Get("availability_zone")),
-			queryType == queryStatusAbnormal && !isErrorStatus(in.Status):
-			continue
+		if mq.matches(e, in.GroupID, in.ID, in.Status, in.Name) {
+			out = append(out, in)
 		}
-		out = append(out, in)
 	}
-	slices.SortFunc(out, func(a, b *Instance) int { return cmpSeq(a.Seq, b.Seq) })
-	views := []instanceView{}
-	for _, in := range page(out, p) {
-		views = append(views, e.instanceView(in))
-	}
+	views := sortedPage(out, p, e.instanceView)
 	return c.ok(http.StatusOK, struct {
 		ProtectedInstances []instanceView `json:"protected_instances"`
 		Count              int            `json:"count"`
 	}{views, len(out)})
+}
+
+// memberQuery is the filters the protected-instance and replication-pair
+// lists share.
+type memberQuery struct {
+	q                     url.Values
+	queryType             string
+	groupIDs, instanceIDs []string
+}
+
+// parseMemberQuery reads the paging and the shared filters.
+func parseMemberQuery(q url.Values) (memberQuery, paging, error) {
+	p, err := parsePaging(q)
+	if err != nil {
+		return memberQuery{}, p, err
+	}
+	mq := memberQuery{q: q, queryType: strings.TrimSpace(q.Get("query_type"))}
+	if mq.queryType != "" && mq.queryType != queryGeneral && mq.queryType != queryStatusAbnormal {
+		return mq, p, invalidParam("query_type must be status_abnormal or general")
+	}
+	if mq.groupIDs, err = optionalIDList(q, "server_group_ids"); err != nil {
+		return mq, p, err
+	}
+	mq.instanceIDs, err = optionalIDList(q, "protected_instance_ids")
+	return mq, p, err
+}
+
+// matches applies the shared filters to a member of the group: instanceID
+// is the instance itself or the one a pair is attached to.
+func (mq memberQuery) matches(e *Emulator, groupID, instanceID, status, name string) bool {
+	q := mq.q
+	g := e.st.Groups[groupID]
+	switch {
+	case q.Get("server_group_id") != "" && groupID != q.Get("server_group_id"),
+		mq.groupIDs != nil && !slices.Contains(mq.groupIDs, groupID),
+		mq.instanceIDs != nil && !slices.Contains(mq.instanceIDs, instanceID),
+		q.Get("status") != "" && !statusFilter(status, q.Get("status")),
+		q.Get("name") != "" && !fuzzy(name, q.Get("name")),
+		q.Get("availability_zone") != "" && (g == nil || g.productionAZ() != q.Get("availability_zone")),
+		mq.queryType == queryStatusAbnormal && !isErrorStatus(status):
+		return false
+	}
+	return true
 }
 
 // optionalIDList parses an ID-list filter; nil means "not filtered".
@@ -406,10 +396,9 @@ func (e *Emulator) deleteInstance(c *call) error {
 		return err
 	}
 	in.Status, in.UpdatedAt = statusDeleting, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDeleteInstance,
+	return e.acceptJob(c, jobDeleteInstance,
 		JobEntities{ServerGroupID: in.GroupID, ProtectedInstanceID: in.ID},
 		JobParams{GroupID: in.GroupID, InstanceIDs: []string{in.ID}, DeleteTarget: b.DeleteTargetServer != nil && *b.DeleteTargetServer})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) checkDeletable(in *Instance, g *Group) error {
@@ -465,11 +454,11 @@ func (e *Emulator) batchDeleteInstances(c *call) error {
 		params.InstanceIDs = append(params.InstanceIDs, in.ID)
 	}
 	c.groupID = targets[0].GroupID
-	j := e.newJob(jobKindSDRS, jobBatchDeleteInstances, JobEntities{ServerGroupID: targets[0].GroupID}, params)
+	var subs []JobEntities
 	for _, in := range targets {
-		j.addSubJob(jobDeleteInstance, JobEntities{ServerGroupID: in.GroupID, ProtectedInstanceID: in.ID})
+		subs = append(subs, JobEntities{ServerGroupID: in.GroupID, ProtectedInstanceID: in.ID})
 	}
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+	return e.acceptBatchJob(c, jobBatchDeleteInstances, JobEntities{ServerGroupID: targets[0].GroupID}, params, jobDeleteInstance, subs)
 }
 
 // endDeleteInstances removes the instances, detaching their replication

@@ -192,6 +192,26 @@ func (e *Emulator) newJob(kind, jobType string, entities JobEntities, params Job
 	return e.addJob(kind, jobType, entities, params, false)
 }
 
+// acceptJob starts an SDRS job and answers the call with its ID.
+func (e *Emulator) acceptJob(c *call, jobType string, entities JobEntities, params JobParams) error {
+	return c.accepted(e.newJob(jobKindSDRS, jobType, entities, params))
+}
+
+// acceptBatchJob starts an SDRS job with one sub-job of subType per
+// entry of subs and answers the call with its ID.
+func (e *Emulator) acceptBatchJob(c *call, jobType string, entities JobEntities, params JobParams, subType string, subs []JobEntities) error {
+	j := e.newJob(jobKindSDRS, jobType, entities, params)
+	for _, s := range subs {
+		j.addSubJob(subType, s)
+	}
+	return c.accepted(j)
+}
+
+// accepted answers an asynchronous call with its job's ID.
+func (c *call) accepted(j *Job) error {
+	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
+}
+
 // newGroupJob registers and schedules the job of a group create, delete or
 // action. In the pessimistic profile with an accept lag it is Deferred:
 // the caller must then leave the group as it is (startDeferred applies the

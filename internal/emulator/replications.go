@@ -3,7 +3,6 @@ package emulator
 import (
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // replicationDeletable are the pair statuses a delete is accepted in.
@@ -27,41 +26,24 @@ func (e *Emulator) replication(c *call, id string) (*Replication, error) {
 	return r, nil
 }
 
-type createReplicationBody struct {
-	Replication *struct {
-		ServerGroupID *string `json:"server_group_id"`
-		VolumeID      *string `json:"volume_id"`
-		Name          *string `json:"name"`
-		Description   *string `json:"description"`
-		ClusterID     *string `json:"cluster_id"`
-	} `json:"replication"`
+// createReplicationParams is the body of CreateReplication under
+// "replication".
+type createReplicationParams struct {
+	ServerGroupID *string `json:"server_group_id"`
+	VolumeID      *string `json:"volume_id"`
+	Name          *string `json:"name"`
+	Description   *string `json:"description"`
+	ClusterID     *string `json:"cluster_id"`
 }
 
 func (e *Emulator) createReplication(c *call) error {
-	var b createReplicationBody
-	if err := decodeJSON(c.body, &b); err != nil {
-		return err
-	}
-	p := b.Replication
-	if p == nil {
-		return invalidParam("field %q is required", "replication")
-	}
-	groupID, err := requireString("replication.server_group_id", p.ServerGroupID)
+	p, err := decodeWrapped[createReplicationParams](c.body, "replication")
 	if err != nil {
 		return err
 	}
-	volumeID, err := requireString("replication.volume_id", p.VolumeID)
+	groupID, volumeID, name, err := requireMemberFields("replication", p.ServerGroupID,
+		strField{"volume_id", p.VolumeID}, p.Name, p.Description)
 	if err != nil {
-		return err
-	}
-	name, err := requireString("replication.name", p.Name)
-	if err != nil {
-		return err
-	}
-	if err := checkName("replication.name", name); err != nil {
-		return err
-	}
-	if err := checkDescription(p.Description); err != nil {
 		return err
 	}
 	g, err := e.group(c, groupID)
@@ -101,23 +83,17 @@ func (e *Emulator) createReplication(c *call) error {
 		UpdatedAt:   now,
 	}
 	e.st.putReplication(r)
-	j := e.newJob(jobKindSDRS, jobCreateReplication,
+	return e.acceptJob(c, jobCreateReplication,
 		JobEntities{ServerGroupID: g.ID, ReplicationPairID: r.ID, VolumeIDs: r.VolumeID + "," + r.DRVolumeID},
 		JobParams{GroupID: g.ID, ReplicationID: r.ID})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 // endCreateReplication creates the DR disk. A pair added to a protected
 // group starts a new full copy for the group.
 func (e *Emulator) endCreateReplication(j *Job, f *JobFault) *JobFault {
 	r := e.st.Replications[j.Params.ReplicationID]
-	g := e.st.Groups[j.Params.GroupID]
-	if r == nil || g == nil {
-		return f
-	}
-	r.UpdatedAt = e.clock.Now()
-	if f != nil {
-		r.Status, r.FailureDetail = statusError, f.ErrorCode
+	g, ok := jobEnd(e, j, f, r, func(r *Replication) { r.Status, r.FailureDetail = statusError, f.ErrorCode })
+	if !ok {
 		return f
 	}
 	if src := e.st.Volumes[r.VolumeID]; src != nil {
@@ -131,44 +107,18 @@ func (e *Emulator) endCreateReplication(j *Job, f *JobFault) *JobFault {
 }
 
 func (e *Emulator) listReplications(c *call) error {
-	p, err := parsePaging(c.query)
+	mq, p, err := parseMemberQuery(c.query)
 	if err != nil {
 		return err
 	}
-	q := c.query
-	queryType := strings.TrimSpace(q.Get("query_type"))
-	if queryType != "" && queryType != queryGeneral && queryType != queryStatusAbnormal {
-		return invalidParam("query_type must be status_abnormal or general")
-	}
-	groupIDs, err := optionalIDList(q, "server_group_ids")
-	if err != nil {
-		return err
-	}
-	instanceIDs, err := optionalIDList(q, "protected_instance_ids")
-	if err != nil {
-		return err
-	}
+	pi := c.query.Get("protected_instance_id")
 	var out []*Replication
 	for _, r := range e.st.Replications {
-		g := e.st.Groups[r.GroupID]
-		switch {
-		case q.Get("server_group_id") != "" && r.GroupID != q.Get("server_group_id"),
-			groupIDs != nil && !slices.Contains(groupIDs, r.GroupID),
-			q.Get("protected_instance_id") != "" && r.InstanceID != q.Get("protected_instance_id"),
-			instanceIDs != nil && !slices.Contains(instanceIDs, r.InstanceID),
-			q.Get("status") != "" && !statusFilter(r.Status, q.Get("status")),
-			q.Get("name") != "" && !fuzzy(r.Name, q.Get("name")),
-			q.Get("availability_zone") != "" && (g == nil || g.productionAZ() != q.Get("availability_zone")),
-			queryType == queryStatusAbnormal && !isErrorStatus(r.Status):
-			continue
+		if (pi == "" || r.InstanceID == pi) && mq.matches(e, r.GroupID, r.InstanceID, r.Status, r.Name) {
+			out = append(out, r)
 		}
-		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b *Replication) int { return cmpSeq(a.Seq, b.Seq) })
-	views := []replicationView{}
-	for _, r := range page(out, p) {
-		views = append(views, e.replicationView(r))
-	}
+	views := sortedPage(out, p, e.replicationView)
 	return c.ok(http.StatusOK, struct {
 		Replications []replicationView `json:"replications"`
 		Count        int               `json:"count"`
@@ -229,10 +179,9 @@ func (e *Emulator) deleteReplication(c *call) error {
 		return badRequest(codeReplicationStatus, "replication pair %s cannot be deleted while %s", r.ID, r.Status)
 	}
 	r.Status, r.UpdatedAt = statusDeleting, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobDeleteReplication,
+	return e.acceptJob(c, jobDeleteReplication,
 		JobEntities{ServerGroupID: r.GroupID, ReplicationPairID: r.ID},
 		JobParams{GroupID: r.GroupID, ReplicationID: r.ID, DeleteTarget: deleteTarget})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endDeleteReplication(j *Job, f *JobFault) *JobFault {
@@ -283,21 +232,15 @@ func (e *Emulator) expandReplication(c *call) error {
 		return badRequest(codeReplicationStatus, "replication pair %s cannot be expanded while %s", r.ID, r.Status)
 	}
 	r.Status, r.UpdatedAt = statusExtending, e.clock.Now()
-	j := e.newJob(jobKindSDRS, jobExpandReplication,
+	return e.acceptJob(c, jobExpandReplication,
 		JobEntities{ServerGroupID: r.GroupID, ReplicationPairID: r.ID},
 		JobParams{GroupID: r.GroupID, ReplicationID: r.ID, NewSize: size})
-	return c.ok(http.StatusOK, jobIDReply{JobID: j.ID})
 }
 
 func (e *Emulator) endExpandReplication(j *Job, f *JobFault) *JobFault {
 	r := e.st.Replications[j.Params.ReplicationID]
-	g := e.st.Groups[j.Params.GroupID]
-	if r == nil || g == nil {
-		return f
-	}
-	r.UpdatedAt = e.clock.Now()
-	if f != nil {
-		r.Status = statusErrorExtending
+	g, ok := jobEnd(e, j, f, r, func(r *Replication) { r.Status = statusErrorExtending })
+	if !ok {
 		return f
 	}
 	r.Size = j.Params.NewSize

@@ -1,12 +1,14 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // state is everything the emulator knows. It is guarded by Emulator.mu and
@@ -65,33 +67,20 @@ func newState() *state {
 
 // fillNil replaces nil maps after loading an older or hand-written file.
 func (s *state) fillNil() {
-	fresh := newState()
-	if s.Groups == nil {
-		s.Groups = fresh.Groups
-	}
-	if s.Instances == nil {
-		s.Instances = fresh.Instances
-	}
-	if s.Replications == nil {
-		s.Replications = fresh.Replications
-	}
-	if s.Drills == nil {
-		s.Drills = fresh.Drills
-	}
-	if s.Servers == nil {
-		s.Servers = fresh.Servers
-	}
-	if s.Volumes == nil {
-		s.Volumes = fresh.Volumes
-	}
-	if s.Domains == nil {
-		s.Domains = fresh.Domains
-	}
-	if s.Jobs == nil {
-		s.Jobs = fresh.Jobs
-	}
-	if s.ZonesDown == nil {
-		s.ZonesDown = fresh.ZonesDown
+	fillMap(&s.Groups)
+	fillMap(&s.Instances)
+	fillMap(&s.Replications)
+	fillMap(&s.Drills)
+	fillMap(&s.Servers)
+	fillMap(&s.Volumes)
+	fillMap(&s.Domains)
+	fillMap(&s.Jobs)
+	fillMap(&s.ZonesDown)
+}
+
+func fillMap[K comparable, V any](m *map[K]V) {
+	if *m == nil {
+		*m = map[K]V{}
 	}
 }
 
@@ -137,42 +126,103 @@ func newJobID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// member is a group member the index lists: an instance, a replication
+// pair or a drill.
+type member interface {
+	comparable
+	sequenced
+	memberKey() (id, groupID string)
+}
+
+// sequenced is an object ordered by creation (its Seq).
+type sequenced interface{ seqNo() int64 }
+
+func (g *Group) seqNo() int64       { return g.Seq }
+func (in *Instance) seqNo() int64   { return in.Seq }
+func (r *Replication) seqNo() int64 { return r.Seq }
+func (d *Drill) seqNo() int64       { return d.Seq }
+func (s *Server) seqNo() int64      { return s.Seq }
+func (v *Volume) seqNo() int64      { return v.Seq }
+func (j *Job) seqNo() int64         { return j.Seq }
+
+// bySeq orders objects by creation.
+func bySeq[T sequenced](a, b T) int { return cmp.Compare(a.seqNo(), b.seqNo()) }
+
+// sortedPage sorts the objects by creation and shows the requested page.
+func sortedPage[T sequenced, V any](out []T, p paging, view func(T) V) []V {
+	slices.SortFunc(out, bySeq[T])
+	views := []V{}
+	for _, x := range page(out, p) {
+		views = append(views, view(x))
+	}
+	return views
+}
+
+func (in *Instance) memberKey() (string, string)   { return in.ID, in.GroupID }
+func (r *Replication) memberKey() (string, string) { return r.ID, r.GroupID }
+func (d *Drill) memberKey() (string, string)       { return d.ID, d.GroupID }
+
+func (r *Replication) touch(t time.Time) { r.UpdatedAt = t }
+func (d *Drill) touch(t time.Time)       { d.UpdatedAt = t }
+
+// jobEnd begins the end of a job on one group member x (nil if gone): when
+// x and the job's group exist it stamps x and, if the job failed, lets
+// failed put x in its error status. It returns the group and true only
+// for a job that succeeded on members still there; otherwise the caller
+// returns f.
+func jobEnd[T interface {
+	member
+	touch(time.Time)
+}](e *Emulator, j *Job, f *JobFault, x T, failed func(T)) (*Group, bool) {
+	var gone T
+	g := e.st.Groups[j.Params.GroupID]
+	if x == gone || g == nil {
+		return nil, false
+	}
+	x.touch(e.clock.Now())
+	if f != nil {
+		failed(x)
+		return nil, false
+	}
+	return g, true
+}
+
+// groupLists lists the members of each group in creation order.
+func groupLists[T member](m map[string]T) map[string][]T {
+	out := map[string][]T{}
+	for _, x := range m {
+		_, g := x.memberKey()
+		out[g] = append(out[g], x)
+	}
+	for _, l := range out {
+		slices.SortFunc(l, bySeq[T])
+	}
+	return out
+}
+
 // index returns the member index, rebuilding it when the maps' sizes show
 // a change it was not told about.
 func (s *state) index() *memberIndex {
-	if x := s.idx; x != nil && x.nInstances == len(s.Instances) && x.nReplications == len(s.Replications) && x.nDrills == len(s.Drills) {
-		return x
+	if s.inStep() {
+		return s.idx
 	}
 	x := &memberIndex{
-		instances:     map[string][]*Instance{},
-		replications:  map[string][]*Replication{},
-		drills:        map[string][]*Drill{},
-		byServer:      map[string]*Instance{},
-		nInstances:    len(s.Instances),
-		nReplications: len(s.Replications),
-		nDrills:       len(s.Drills),
+		instances:    groupLists(s.Instances),
+		replications: groupLists(s.Replications),
+		drills:       groupLists(s.Drills),
+		byServer:     map[string]*Instance{},
 	}
 	for _, in := range s.Instances {
-		x.instances[in.GroupID] = append(x.instances[in.GroupID], in)
 		x.byServer[in.SourceServer], x.byServer[in.TargetServer] = in, in
 	}
-	for _, r := range s.Replications {
-		x.replications[r.GroupID] = append(x.replications[r.GroupID], r)
-	}
-	for _, d := range s.Drills {
-		x.drills[d.GroupID] = append(x.drills[d.GroupID], d)
-	}
-	for _, l := range x.instances {
-		slices.SortFunc(l, func(a, b *Instance) int { return cmpSeq(a.Seq, b.Seq) })
-	}
-	for _, l := range x.replications {
-		slices.SortFunc(l, func(a, b *Replication) int { return cmpSeq(a.Seq, b.Seq) })
-	}
-	for _, l := range x.drills {
-		slices.SortFunc(l, func(a, b *Drill) int { return cmpSeq(a.Seq, b.Seq) })
-	}
+	x.count(s)
 	s.idx = x
 	return x
+}
+
+// count records the map sizes the index is in step with.
+func (x *memberIndex) count(s *state) {
+	x.nInstances, x.nReplications, x.nDrills = len(s.Instances), len(s.Replications), len(s.Drills)
 }
 
 // inStep reports whether the index matches the maps before a change, so
@@ -182,14 +232,55 @@ func (s *state) inStep() bool {
 	return x != nil && x.nInstances == len(s.Instances) && x.nReplications == len(s.Replications) && x.nDrills == len(s.Drills)
 }
 
+// putMember adds a new member (with a Seq above every other) to its map
+// and, if the index was in step, to its group's list; it reports whether
+// it updated the index.
+func putMember[T member](s *state, m map[string]T, lists func(*memberIndex) map[string][]T, x T) bool {
+	ok := s.inStep()
+	id, g := x.memberKey()
+	m[id] = x
+	if ok {
+		l := lists(s.idx)
+		l[g] = append(l[g], x)
+		s.idx.count(s)
+	}
+	return ok
+}
+
+// removeMember deletes a member from its map and, if the index was in
+// step, from its group's list; it reports whether it updated the index.
+func removeMember[T member](s *state, m map[string]T, lists func(*memberIndex) map[string][]T, x T) bool {
+	ok := s.inStep()
+	id, g := x.memberKey()
+	delete(m, id)
+	if ok {
+		l := lists(s.idx)
+		l[g] = slices.DeleteFunc(l[g], func(y T) bool { return y == x })
+		s.idx.count(s)
+	}
+	return ok
+}
+
+// membersOf returns the listed members still in the map, in creation
+// order.
+func membersOf[T member](m map[string]T, list []T) []T {
+	var out []T
+	for _, x := range list {
+		if id, _ := x.memberKey(); m[id] == x {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func idxInstances(x *memberIndex) map[string][]*Instance       { return x.instances }
+func idxReplications(x *memberIndex) map[string][]*Replication { return x.replications }
+func idxDrills(x *memberIndex) map[string][]*Drill             { return x.drills }
+
 // putInstance adds a new instance (with a Seq above every other).
 func (s *state) putInstance(in *Instance) {
-	ok := s.inStep()
-	s.Instances[in.ID] = in
-	if ok {
-		s.idx.instances[in.GroupID] = append(s.idx.instances[in.GroupID], in)
+	if putMember(s, s.Instances, idxInstances, in) {
 		s.idx.byServer[in.SourceServer], s.idx.byServer[in.TargetServer] = in, in
-		s.idx.nInstances = len(s.Instances)
 	}
 }
 
@@ -201,98 +292,40 @@ func (s *state) indexServers(in *Instance) {
 }
 
 func (s *state) removeInstance(in *Instance) {
-	ok := s.inStep()
-	delete(s.Instances, in.ID)
-	if ok {
-		s.idx.instances[in.GroupID] = slices.DeleteFunc(s.idx.instances[in.GroupID], func(x *Instance) bool { return x == in })
+	if removeMember(s, s.Instances, idxInstances, in) {
 		for _, id := range []string{in.SourceServer, in.TargetServer} {
 			if s.idx.byServer[id] == in {
 				delete(s.idx.byServer, id)
 			}
 		}
-		s.idx.nInstances = len(s.Instances)
 	}
 }
 
 // putReplication adds a new replication pair (with a Seq above every
 // other).
-func (s *state) putReplication(r *Replication) {
-	ok := s.inStep()
-	s.Replications[r.ID] = r
-	if ok {
-		s.idx.replications[r.GroupID] = append(s.idx.replications[r.GroupID], r)
-		s.idx.nReplications = len(s.Replications)
-	}
-}
+func (s *state) putReplication(r *Replication) { putMember(s, s.Replications, idxReplications, r) }
 
 func (s *state) removeReplication(r *Replication) {
-	ok := s.inStep()
-	delete(s.Replications, r.ID)
-	if ok {
-		s.idx.replications[r.GroupID] = slices.DeleteFunc(s.idx.replications[r.GroupID], func(x *Replication) bool { return x == r })
-		s.idx.nReplications = len(s.Replications)
-	}
+	removeMember(s, s.Replications, idxReplications, r)
 }
 
 // putDrill adds a new drill (with a Seq above every other).
-func (s *state) putDrill(d *Drill) {
-	ok := s.inStep()
-	s.Drills[d.ID] = d
-	if ok {
-		s.idx.drills[d.GroupID] = append(s.idx.drills[d.GroupID], d)
-		s.idx.nDrills = len(s.Drills)
-	}
-}
+func (s *state) putDrill(d *Drill) { putMember(s, s.Drills, idxDrills, d) }
 
-func (s *state) removeDrill(d *Drill) {
-	ok := s.inStep()
-	delete(s.Drills, d.ID)
-	if ok {
-		s.idx.drills[d.GroupID] = slices.DeleteFunc(s.idx.drills[d.GroupID], func(x *Drill) bool { return x == d })
-		s.idx.nDrills = len(s.Drills)
-	}
-}
+func (s *state) removeDrill(d *Drill) { removeMember(s, s.Drills, idxDrills, d) }
 
 // instancesOf returns the group's protected instances in creation order.
 func (s *state) instancesOf(groupID string) []*Instance {
-	var out []*Instance
-	for _, in := range s.index().instances[groupID] {
-		if s.Instances[in.ID] == in {
-			out = append(out, in)
-		}
-	}
-	return out
+	return membersOf(s.Instances, s.index().instances[groupID])
 }
 
 // replicationsOf returns the group's replication pairs in creation order.
 func (s *state) replicationsOf(groupID string) []*Replication {
-	var out []*Replication
-	for _, r := range s.index().replications[groupID] {
-		if s.Replications[r.ID] == r {
-			out = append(out, r)
-		}
-	}
-	return out
+	return membersOf(s.Replications, s.index().replications[groupID])
 }
 
 func (s *state) drillsOf(groupID string) []*Drill {
-	var out []*Drill
-	for _, d := range s.index().drills[groupID] {
-		if s.Drills[d.ID] == d {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func cmpSeq(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return membersOf(s.Drills, s.index().drills[groupID])
 }
 
 // groupBusy reports a member of the group that is in the middle of its own

@@ -277,7 +277,7 @@ func (e *Emulator) instancesByTags(c *call) error {
 		}
 		out = append(out, in)
 	}
-	slices.SortFunc(out, func(a, b *Instance) int { return cmpSeq(a.Seq, b.Seq) })
+	slices.SortFunc(out, bySeq)
 	if action == "count" {
 		return c.ok(http.StatusOK, struct {
 			TotalCount int `json:"total_count"`

@@ -255,32 +255,22 @@ func (e *Emulator) drillView(d *Drill) drillView {
 	return v
 }
 
-// sdrsJobView is the SDRS job shape (SDK ShowJobStatusResponse).
-type sdrsJobView struct {
-	Status     string          `json:"status"`
-	Entities   sdrsJobEntities `json:"entities"`
-	JobID      string          `json:"job_id"`
-	JobType    string          `json:"job_type"`
-	BeginTime  string          `json:"begin_time"`
-	EndTime    *string         `json:"end_time"`
-	ErrorCode  *string         `json:"error_code"`
-	FailReason *string         `json:"fail_reason"`
+// jobView is the job shape both APIs share (SDK ShowJobStatusResponse,
+// ECS ShowJobResponse, and their sub-jobs); only the entities differ.
+type jobView[E any] struct {
+	Status     string  `json:"status"`
+	Entities   E       `json:"entities"`
+	JobID      string  `json:"job_id"`
+	JobType    string  `json:"job_type"`
+	BeginTime  string  `json:"begin_time"`
+	EndTime    *string `json:"end_time"`
+	ErrorCode  *string `json:"error_code"`
+	FailReason *string `json:"fail_reason"`
 }
 
 type sdrsJobEntities struct {
 	JobEntities
-	SubJobs []sdrsSubJobView `json:"sub_jobs,omitempty"`
-}
-
-type sdrsSubJobView struct {
-	Status     string      `json:"status"`
-	Entities   JobEntities `json:"entities"`
-	JobID      string      `json:"job_id"`
-	JobType    string      `json:"job_type"`
-	BeginTime  string      `json:"begin_time"`
-	EndTime    *string     `json:"end_time"`
-	ErrorCode  *string     `json:"error_code"`
-	FailReason *string     `json:"fail_reason"`
+	SubJobs []jobView[JobEntities] `json:"sub_jobs,omitempty"`
 }
 
 func jobTime(t time.Time) string { return t.UTC().Format(jobTimeFormat) }
@@ -293,10 +283,11 @@ func (j *Job) endTime() *string {
 	return &s
 }
 
-func sdrsJobViewOf(j *Job) sdrsJobView {
-	v := sdrsJobView{
+// jobViewOf shows the job with the given entities.
+func jobViewOf[E any](j *Job, entities E) jobView[E] {
+	return jobView[E]{
 		Status:     j.Status,
-		Entities:   sdrsJobEntities{JobEntities: j.Entities},
+		Entities:   entities,
 		JobID:      j.ID,
 		JobType:    j.Type,
 		BeginTime:  jobTime(j.Begin),
@@ -304,21 +295,29 @@ func sdrsJobViewOf(j *Job) sdrsJobView {
 		ErrorCode:  nullable(j.ErrorCode),
 		FailReason: nullable(j.FailReason),
 	}
+}
+
+// subJobViewOf shows one sub-job: its parent's status and times until it
+// has a status of its own.
+func subJobViewOf[E any](j *Job, s SubJob, entities E) jobView[E] {
+	v := jobView[E]{
+		Status:    j.Status,
+		Entities:  entities,
+		JobID:     s.ID,
+		JobType:   s.Type,
+		BeginTime: jobTime(j.Begin),
+		EndTime:   j.endTime(),
+	}
+	if s.Status != "" {
+		v.Status, v.ErrorCode, v.FailReason = s.Status, nullable(s.ErrorCode), nullable(s.FailReason)
+	}
+	return v
+}
+
+func sdrsJobViewOf(j *Job) jobView[sdrsJobEntities] {
+	v := jobViewOf(j, sdrsJobEntities{JobEntities: j.Entities})
 	for _, s := range j.SubJobs {
-		sv := sdrsSubJobView{
-			Status:    j.Status,
-			Entities:  s.Entities,
-			JobID:     s.ID,
-			JobType:   s.Type,
-			BeginTime: jobTime(j.Begin),
-			EndTime:   j.endTime(),
-		}
-		if s.Status != "" {
-			sv.Status = s.Status
-			sv.ErrorCode = nullable(s.ErrorCode)
-			sv.FailReason = nullable(s.FailReason)
-		}
-		v.Entities.SubJobs = append(v.Entities.SubJobs, sv)
+		v.Entities.SubJobs = append(v.Entities.SubJobs, subJobViewOf(j, s, s.Entities))
 	}
 	return v
 }

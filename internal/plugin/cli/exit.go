@@ -18,6 +18,8 @@ const (
 	ExitStalled    = 4 // the operation stalled or failed; a person must act
 	ExitSuperseded = 5 // the spec changed again while waiting: this command's request is no longer the one in progress
 	ExitPaused     = 6 // the group is paused: the operator starts no SDRS action until it is resumed
+	ExitForcedOnly = 7 // check: some group would run only a forced failover now (none would run neither)
+	ExitNotReady   = 8 // check: some group would run no failover now, or its readiness is unknown
 	exitUnhandled  = ExitError
 )
 

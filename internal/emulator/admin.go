@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
@@ -40,6 +41,8 @@ func (e *Emulator) adminHandler() http.Handler {
 	handle("PUT /admin/servers/{id}", (*Emulator).adminSetServer)
 	handle("POST /admin/volumes", (*Emulator).adminAddVolume)
 	handle("PUT /admin/groups/{id}", (*Emulator).adminSetGroup)
+	handle("PUT /admin/instances/{id}", (*Emulator).adminSetInstance)
+	handle("PUT /admin/replications/{id}", (*Emulator).adminSetReplication)
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", newJobID())
 		writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: codeNoSuchAPI, Message: "no such admin endpoint: " + r.Method + " " + r.URL.Path}})
@@ -373,6 +376,8 @@ func (e *Emulator) adminAddServer(_ *http.Request, body []byte) (int, any, error
 		Name             string `json:"name"`
 		AvailabilityZone string `json:"availability_zone"`
 		OSType           string `json:"os_type"`
+		ImageName        string `json:"image_name"`
+		KeyName          string `json:"key_name"`
 		Status           string `json:"status"`
 		Flavor           string `json:"flavor"`
 		VolumeSize       int    `json:"volume_size"`
@@ -386,19 +391,17 @@ func (e *Emulator) adminAddServer(_ *http.Request, body []byte) (int, any, error
 	if b.AvailabilityZone == "" {
 		b.AvailabilityZone = DefaultSourceAZ
 	}
-	if b.OSType == "" {
-		b.OSType = osLinux
-	}
 	if b.Status == "" {
 		b.Status = powerActive
 	}
-	if err := checkOSType(b.OSType); err != nil {
+	os, err := newServerOS(b.OSType, b.ImageName, b.KeyName)
+	if err != nil {
 		return 0, nil, invalidParam("%v", err)
 	}
 	if err := checkPower("status", b.Status); err != nil {
 		return 0, nil, invalidParam("%v", err)
 	}
-	s := e.addServer("", b.Name, b.AvailabilityZone, b.OSType, b.Status, b.Flavor)
+	s := e.addServer("", b.Name, b.AvailabilityZone, os, b.Status, b.Flavor)
 	v := e.addVolume("", b.Name+"-sys", b.AvailabilityZone, b.VolumeSize, defaultVolumeType, true)
 	return http.StatusOK, map[string]any{"id": s.ID, "volume_id": v.ID, "server": s}, nil
 }
@@ -512,4 +515,90 @@ var groupStatuses = []string{
 	statusStarting, statusErrorStarting, statusReprotecting, statusErrorReprotecting, statusStopping,
 	statusErrorStopping, statusReversing, statusErrorReversing, statusFailingOver, statusFailedOver,
 	statusErrorFailingOver,
+}
+
+// instanceStatuses is every protected-instance status (sdrs-api.md §6.3).
+var instanceStatuses = []string{
+	statusCreating, statusAvailable, statusDeleting, statusErrorDeleting, statusError, statusNICCreating,
+	statusNICDeleting, statusStarting, statusErrorStarting, statusProtected, statusReversing,
+	statusFailingOver, statusFailedOver, statusReprotecting, statusStopping, statusErrorStopping,
+	statusErrorReversing, statusErrorFailingOver, statusErrorReprotecting, statusResizing,
+	statusErrorResizing, statusInvalid, statusFault,
+}
+
+// replicationStatuses is every replication-pair status (sdrs-api.md §6.3).
+var replicationStatuses = []string{
+	statusCreating, statusAvailable, statusDeleting, statusErrorDeleting, statusError, statusExtending,
+	statusErrorExtending, statusStarting, statusErrorStarting, statusProtected, statusReversing,
+	statusFailingOver, statusFailedOver, statusReprotecting, statusStopping, statusErrorStopping,
+	statusErrorReversing, statusErrorFailingOver, statusErrorReprotecting, statusInvalid, statusFault,
+	statusAttaching, statusDetaching, statusErrorAttaching, statusErrorDetaching,
+}
+
+// faultLevels are the replication-pair fault levels (sdrs-api.md §6.3):
+// "0" none, "2" production disk unusable (failover advised), "5"
+// replication link broken (failover not allowed).
+var faultLevels = []string{"0", "2", "5"}
+
+// adminSetInstance forces a protected instance's status, e.g. invalid (a
+// server was deleted) or fault (replication abnormal); it stays until a
+// group action cascades over it or it is set again.
+func (e *Emulator) adminSetInstance(r *http.Request, body []byte) (int, any, error) {
+	in := e.st.Instances[r.PathValue("id")]
+	if in == nil {
+		return 0, nil, badRequest(codeInstanceNotFound, "Invalid protected instance ID: %s not found", r.PathValue("id"))
+	}
+	var b struct {
+		Status *string `json:"status"`
+	}
+	if err := decodeJSON(body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Status == nil || !slices.Contains(instanceStatuses, *b.Status) {
+		return 0, nil, invalidParam("status must be one of %v", instanceStatuses)
+	}
+	in.Status, in.UpdatedAt = *b.Status, e.clock.Now()
+	return http.StatusOK, e.instanceView(in), nil
+}
+
+// adminSetReplication forces a replication pair's status, its fault_level
+// (an empty string returns it to the value the zones give) and whether it
+// counts in ListRpoStatistics as over its RPO (null: only while its
+// group's copy is not current).
+func (e *Emulator) adminSetReplication(r *http.Request, body []byte) (int, any, error) {
+	rep := e.st.Replications[r.PathValue("id")]
+	if rep == nil {
+		return 0, nil, badRequest(codeReplicationNotFound, "replication pair %s not found", r.PathValue("id"))
+	}
+	var b struct {
+		Status      *string         `json:"status"`
+		FaultLevel  *string         `json:"fault_level"`
+		RPOExceeded json.RawMessage `json:"rpo_exceeded"`
+	}
+	if err := decodeJSON(body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Status != nil && !slices.Contains(replicationStatuses, *b.Status) {
+		return 0, nil, invalidParam("status must be one of %v", replicationStatuses)
+	}
+	if b.FaultLevel != nil && *b.FaultLevel != "" && !slices.Contains(faultLevels, *b.FaultLevel) {
+		return 0, nil, invalidParam("fault_level must be one of %v or \"\" (computed)", faultLevels)
+	}
+	var rpo *bool
+	if len(b.RPOExceeded) > 0 && string(b.RPOExceeded) != "null" {
+		if err := json.Unmarshal(b.RPOExceeded, &rpo); err != nil {
+			return 0, nil, invalidParam("rpo_exceeded must be true, false or null")
+		}
+	}
+	if b.Status != nil {
+		rep.Status = *b.Status
+	}
+	if b.FaultLevel != nil {
+		rep.FaultLevel = *b.FaultLevel
+	}
+	if b.RPOExceeded != nil {
+		rep.RPOExceeded = rpo
+	}
+	rep.UpdatedAt = e.clock.Now()
+	return http.StatusOK, e.replicationView(rep), nil
 }

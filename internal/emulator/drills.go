@@ -87,11 +87,7 @@ func (e *Emulator) endCreateDrill(j *Job, f *JobFault) *JobFault {
 		return f
 	}
 	for _, in := range e.st.instancesOf(g.ID) {
-		osType := osLinux
-		if s := e.st.Servers[in.productionServer(g)]; s != nil {
-			osType = s.OSType
-		}
-		s := e.addServer("", in.Name+"-drill", g.drAZ(), osType, powerActive, "")
+		s := e.addServer("", in.Name+"-drill", g.drAZ(), osOf(e.st.Servers[in.productionServer(g)]), powerActive, "")
 		d.Servers = append(d.Servers, DrillServer{InstanceID: in.ID, ServerID: s.ID})
 	}
 	d.Status = statusAvailable

@@ -111,6 +111,10 @@ type rpoView struct {
 	UpdatedAt    string `json:"updated_at"`
 }
 
+// rpoPointFormat is point_time's format (SDK RpoStattisticsParams:
+// "yyyy-MM-dd HH:mm").
+const rpoPointFormat = "2006-01-02 15:04"
+
 // rpoTimeFormats are the time formats start_time/end_time accept.
 var rpoTimeFormats = []string{jobTimeFormat, time.RFC3339, resourceTimeFormat, "2006-01-02 15:04:05", "2006-01-02T15:04:05"}
 
@@ -121,6 +125,16 @@ func parseRPOTime(field, v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, invalidParam("%s must be a time such as 2024-01-02T15:04:05.000Z", field)
+}
+
+// rpoExceeded reports whether a pair counts as over its RPO: as the admin
+// API set it, else while its group's copy is not current.
+func (e *Emulator) rpoExceeded(r *Replication) bool {
+	if r.RPOExceeded != nil {
+		return *r.RPOExceeded
+	}
+	g := e.st.Groups[r.GroupID]
+	return g != nil && (g.Replication.Status == replCopying || g.Replication.Status == replActiveStopped)
 }
 
 // listRPOStatistics synthesises hourly points: at each, the number of
@@ -152,7 +166,7 @@ func (e *Emulator) listRPOStatistics(c *call) error {
 	}
 	lagging := 0
 	for _, r := range e.st.Replications {
-		if g := e.st.Groups[r.GroupID]; g != nil && (g.Replication.Status == replCopying || g.Replication.Status == replActiveStopped) {
+		if e.rpoExceeded(r) {
 			lagging++
 		}
 	}
@@ -163,7 +177,7 @@ func (e *Emulator) listRPOStatistics(c *call) error {
 		}
 		ts := resourceTime(t)
 		points = append(points, rpoView{
-			ID: stableUUID("rpo/" + ts), PointTime: ts, ResourceNum: lagging,
+			ID: stableUUID("rpo/" + ts), PointTime: t.Format(rpoPointFormat), ResourceNum: lagging,
 			ResourceType: "replication", CreatedAt: ts, UpdatedAt: ts,
 		})
 	}

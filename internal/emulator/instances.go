@@ -15,7 +15,7 @@ import (
 var instanceDeletable = []string{
 	statusAvailable, statusProtected, statusFailedOver, statusError, statusErrorStarting,
 	statusErrorStopping, statusErrorReversing, statusErrorFailingOver, statusErrorDeleting,
-	statusErrorReprotecting, statusErrorResizing, "invalid", "fault",
+	statusErrorReprotecting, statusErrorResizing, statusInvalid, statusFault,
 }
 
 const maxNamePrefixLen = 59
@@ -259,14 +259,14 @@ func (e *Emulator) endCreateInstances(j *Job, f *JobFault) *JobFault {
 			continue
 		}
 		prod := e.st.Servers[in.productionServer(g)]
-		name, osType, flavor := in.Name, osLinux, j.Params.DRFlavors[in.ID]
+		name, flavor := in.Name, j.Params.DRFlavors[in.ID]
 		if prod != nil {
-			name, osType = prod.Name, prod.OSType
+			name = prod.Name
 			if flavor == "" {
 				flavor = prod.Flavor
 			}
 		}
-		e.addServer(in.drServer(g), name, g.drAZ(), osType, powerShutoff, flavor)
+		e.addServer(in.drServer(g), name, g.drAZ(), osOf(prod), powerShutoff, flavor)
 		in.Status = g.Status
 	}
 	return f

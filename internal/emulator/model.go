@@ -37,6 +37,8 @@ const (
 	statusErrorDetaching = "error-detaching"
 	statusExtending      = "extending"
 	statusErrorExtending = "error-extending"
+	statusInvalid        = "invalid" // a server of the instance was deleted
+	statusFault          = "fault"   // replication abnormal
 )
 
 // Group sub-states (sdrs-api.md §5).
@@ -187,14 +189,20 @@ type Replication struct {
 	VolumeID    string `json:"volume_id"`    // the disk given at creation
 	DRVolumeID  string `json:"dr_volume_id"` // the disk SDRS created at the DR site
 	// InstanceID and Device record the attachment to a protected instance.
-	InstanceID    string    `json:"instance_id,omitempty"`
-	Device        string    `json:"device,omitempty"`
-	Size          int       `json:"size"`
-	VolumeType    string    `json:"volume_type"`
-	Bootable      bool      `json:"bootable"`
-	FailureDetail string    `json:"failure_detail,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	InstanceID    string `json:"instance_id,omitempty"`
+	Device        string `json:"device,omitempty"`
+	Size          int    `json:"size"`
+	VolumeType    string `json:"volume_type"`
+	Bootable      bool   `json:"bootable"`
+	FailureDetail string `json:"failure_detail,omitempty"`
+	// FaultLevel, when set (by the admin API), is served instead of the
+	// level the zones give.
+	FaultLevel string `json:"fault_level,omitempty"`
+	// RPOExceeded, when set (by the admin API), decides whether the pair
+	// counts in ListRpoStatistics instead of its group's copy state.
+	RPOExceeded *bool     `json:"rpo_exceeded,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Drill is a DR drill.
@@ -224,8 +232,9 @@ type Server struct {
 	Status    string    `json:"status"`
 	TaskState string    `json:"task_state,omitempty"`
 	AZ        string    `json:"availability_zone"`
-	OSType    string    `json:"os_type"`
+	OSType    string    `json:"os_type"` // Linux or Windows, as ECS reports it
 	ImageName string    `json:"image_name"`
+	KeyName   string    `json:"key_name,omitempty"` // the key pair; empty: a password
 	Flavor    string    `json:"flavor"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

@@ -25,12 +25,19 @@ type SeedGroup struct {
 
 // SeedInstance is one protected instance to seed: a production and a DR
 // server and one attached replication pair. Defaults: os_type Linux,
-// production ACTIVE, DR SHUTOFF.
+// production ACTIVE, DR SHUTOFF. OSType may be Linux, Windows or CoreOS
+// (served as os_type Linux with a CoreOS image name); ImageName defaults
+// to a public image of that OS; KeyName names the key pair the servers
+// were created with (empty: a password).
 type SeedInstance struct {
 	Name            string `json:"name"`
 	OSType          string `json:"os_type"`
+	ImageName       string `json:"image_name,omitempty"`
+	KeyName         string `json:"key_name,omitempty"`
 	ProductionPower string `json:"production_power"`
 	DRPower         string `json:"dr_power"`
+
+	os serverOS
 }
 
 // SeedResult lists what was created.
@@ -115,8 +122,10 @@ func (s *SeedSpec) normalize() error {
 			if in.DRPower == "" {
 				in.DRPower = powerShutoff
 			}
+			var osErr error
+			in.os, osErr = newServerOS(in.OSType, in.ImageName, in.KeyName)
 			for _, err := range []error{
-				checkOSType(in.OSType),
+				osErr,
 				checkPower("production_power", in.ProductionPower),
 				checkPower("dr_power", in.DRPower),
 			} {
@@ -177,8 +186,8 @@ func (e *Emulator) seedGroup(sg SeedGroup) SeedGroupResult {
 }
 
 func (e *Emulator) seedInstance(g *Group, si SeedInstance) SeedInstanceResult {
-	prod := e.addServer("", si.Name, g.productionAZ(), si.OSType, si.ProductionPower, "")
-	dr := e.addServer("", si.Name, g.drAZ(), si.OSType, si.DRPower, "")
+	prod := e.addServer("", si.Name, g.productionAZ(), si.os, si.ProductionPower, "")
+	dr := e.addServer("", si.Name, g.drAZ(), si.os, si.DRPower, "")
 	spec := newInstanceSpec{name: si.Name, serverID: prod.ID}
 	in := e.addInstance(g, spec)
 	if in.SourceServer == prod.ID {

@@ -219,6 +219,9 @@ func (e *Emulator) replicationView(r *Replication) replicationView {
 			v.FaultLevel = "5"
 		}
 	}
+	if r.FaultLevel != "" {
+		v.FaultLevel = r.FaultLevel
+	}
 	return v
 }
 

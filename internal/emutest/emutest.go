@@ -26,10 +26,15 @@ func New(base string) *Admin {
 	return &Admin{Base: base, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
-// Instance is a protected instance to seed.
+// Instance is a protected instance to seed. OSType is Linux, Windows or
+// CoreOS (ECS then reports os_type Linux and a CoreOS image name);
+// ImageName overrides the OS's default image name; KeyName is the key
+// pair the servers were created with (empty: a password).
 type Instance struct {
 	Name            string `json:"name,omitempty"`
 	OSType          string `json:"os_type,omitempty"`
+	ImageName       string `json:"image_name,omitempty"`
+	KeyName         string `json:"key_name,omitempty"`
 	ProductionPower string `json:"production_power,omitempty"`
 	DRPower         string `json:"dr_power,omitempty"`
 }
@@ -181,6 +186,27 @@ func (a *Admin) SetServerPower(ctx context.Context, id, status string) error {
 func (a *Admin) SetReplication(ctx context.Context, groupID, status string, progress int) error {
 	return a.do(ctx, http.MethodPut, "/admin/groups/"+url.PathEscape(groupID),
 		map[string]any{"replication_status": status, "progress": progress}, nil)
+}
+
+// SetInstanceStatus forces a protected instance's status, e.g. "invalid"
+// (a server was deleted) or "fault" (replication abnormal).
+func (a *Admin) SetInstanceStatus(ctx context.Context, instanceID, status string) error {
+	return a.do(ctx, http.MethodPut, "/admin/instances/"+url.PathEscape(instanceID), map[string]string{"status": status}, nil)
+}
+
+// PairFacts are replication-pair facts a test may force; nil fields are
+// left as they are.
+type PairFacts struct {
+	Status *string `json:"status,omitempty"`
+	// FaultLevel is "0", "2" or "5"; "" returns to the level the zones give.
+	FaultLevel *string `json:"fault_level,omitempty"`
+	// RPOExceeded makes the pair count (or not) in ListRpoStatistics.
+	RPOExceeded *bool `json:"rpo_exceeded,omitempty"`
+}
+
+// SetPair forces a replication pair's facts.
+func (a *Admin) SetPair(ctx context.Context, replicationID string, f PairFacts) error {
+	return a.do(ctx, http.MethodPut, "/admin/replications/"+url.PathEscape(replicationID), f, nil)
 }
 
 // SetDurations changes how long jobs and replication sync take.

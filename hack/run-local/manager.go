@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
@@ -15,54 +13,20 @@ import (
 const managerReadyTimeout = 90 * time.Second
 
 // startManager starts bin/manager against the local API server, without
-// leader election (one replica) and on free local ports, and waits until
-// its /readyz answers. It returns the URL of its metrics endpoint too.
-func startManager(ctx context.Context, bin, kubeconfig, logFile string, extra []string, console io.Writer) (*localrun.Process, string, error) {
-	metricsPort, err := localrun.FreePort("127.0.0.1")
-	if err != nil {
-		return nil, "", err
-	}
-	metricsURL := "http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics"
-	probePort, err := localrun.FreePort("127.0.0.1")
-	if err != nil {
-		return nil, "", err
-	}
-	probe := "127.0.0.1:" + strconv.Itoa(probePort)
-	args := append([]string{
-		"--kubeconfig", kubeconfig,
-		"--leader-elect=false",
-		"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(metricsPort),
-		"--health-probe-bind-address=" + probe,
-		"--zap-devel",
-	}, extra...)
-	p, err := localrun.Start(localrun.Options{
-		Name:    "manager",
-		Path:    bin,
-		Args:    args,
-		Prefix:  "[manager] ",
-		Output:  console,
-		LogFile: logFile,
+// leader election (one replica), with its metrics and probes on free local
+// ports and readable logs. It returns as soon as the process runs; the
+// caller registers it for teardown and then waits with waitManager.
+func startManager(bin, kubeconfig, logFile string, extra []string, console io.Writer) (*localrun.Manager, error) {
+	return localrun.StartManager(localrun.ManagerOptions{
+		Bin: bin, Kubeconfig: kubeconfig, LogFile: logFile, Output: console, Prefix: "[manager] ",
+		ServeMetrics: true, ServeProbes: true, Devel: true, ExtraArgs: extra,
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	// Stop waiting as soon as the manager dies: its log says why.
+}
+
+// waitManager waits until the manager's /readyz answers, and stops waiting
+// as soon as the manager dies: its log says why.
+func waitManager(ctx context.Context, m *localrun.Manager) error {
 	wctx, cancel := context.WithTimeout(ctx, managerReadyTimeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.Done():
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	if err := localrun.WaitHTTPOK(wctx, "http://"+probe+"/readyz", 250*time.Millisecond); err != nil {
-		select {
-		case <-p.Done():
-			return p, "", fmt.Errorf("the manager exited during start (%v); see its log above or %s", p.Err(), logFile)
-		default:
-			return p, "", fmt.Errorf("the manager did not become ready: %w", err)
-		}
-	}
-	return p, metricsURL, nil
+	return m.WaitHealthy(wctx)
 }

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -34,7 +31,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	// logger it prints a warning with a stack trace after 30 seconds.
 	ctrllog.SetLogger(zap.New(zap.WriteTo(log)))
 
-	root, err := os.Getwd()
+	root, err := localrun.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +53,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	s := &stack{dir: dir, childExited: make(chan *localrun.Process, 2)}
 
 	// Check everything cheap before the slow control plane starts.
-	managerBin, emulatorBin := filepath.Join(o.binDir, "manager"), filepath.Join(o.binDir, "sdrs-emulator")
+	managerBin, emulatorBin := filepath.Join(o.binDir, localrun.ManagerBinary), filepath.Join(o.binDir, localrun.EmulatorBinary)
 	for _, b := range []string{managerBin, emulatorBin} {
 		if _, err := os.Stat(b); err != nil {
 			return nil, fmt.Errorf("%s is missing: run `make build` (make run-local does it for you)", b)
@@ -76,59 +73,62 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	if err := localrun.CheckPortFree("127.0.0.1", o.ecsPort, "the emulator's ECS API", "--ecs-port"); err != nil {
 		return nil, err
 	}
+	if o.managerRBAC != localrun.RBACGenerated && o.managerRBAC != localrun.RBACAdmin {
+		return nil, fmt.Errorf("--manager-rbac must be generated or admin, not %q", o.managerRBAC)
+	}
 	assets, err := localrun.AssetsDir(root)
 	if err != nil {
 		return nil, err
 	}
 
 	log.Printf("starting etcd and kube-apiserver from %s", assets)
-	cp, err := startControlPlane(root, assets, filepath.Join(dir, controlPlaneLogDir))
+	cp, err := localrun.StartControlPlane(localrun.ControlPlaneOptions{
+		Dir: filepath.Join(dir, controlPlaneLogDir), Root: root,
+		StopTimeout: time.Minute, ContextName: contextName,
+	})
 	if err != nil {
 		return nil, err
 	}
 	td.push(func(time.Duration) {
 		log.Printf("stopping kube-apiserver and etcd")
-		if err := cp.stop(); err != nil {
+		if err := cp.Stop(); err != nil {
 			log.Printf("stopping the control plane: %v", err)
 		}
 	})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	cl, err := client.New(cp.admin, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, err
-	}
-	log.Printf("control plane up at %s; CRDs installed", cp.admin.Host)
+	cl := cp.Client
+	log.Printf("control plane up at %s; CRDs installed", cp.Config.Host)
 
-	emu, err := startEmulator(ctx, emulatorConfig{
+	emu, err := startEmulator(emulatorConfig{
 		bin: emulatorBin, stateFile: filepath.Join(dir, emulatorStateFile), logFile: s.logPath("emulator"),
-		sdrsPort: o.sdrsPort, ecsPort: o.ecsPort, projectID: provider.projectID, region: provider.region,
+		sdrsPort: o.sdrsPort, ecsPort: o.ecsPort, projectID: provider.projectID,
 		jobDuration: o.jobDuration, syncDur: o.syncDuration, profile: o.emuProfile,
 	}, console)
-	if emu != nil {
-		td.pushProcess(emu.proc, log)
-	}
 	if err != nil {
 		return nil, err
 	}
-	ids, err := emu.seed(ctx)
+	td.pushProcess(emu.Process(), log)
+	ids, err := seed(ctx, emu)
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("emulator serves SDRS at %s and ECS at %s; demo groups %v", emu.sdrsURL, emu.ecsURL, ids)
+	log.Printf("emulator serves SDRS at %s and ECS at %s; demo groups %v", emu.SDRSURL, emu.ECSURL, ids)
 
-	if err := createCredentials(ctx, cl, provider, emu.accessKey, emu.secretKey); err != nil {
+	eo := emu.Options()
+	if err := createCredentials(ctx, cl, provider, eo.AccessKey, eo.SecretKey); err != nil {
 		return nil, err
 	}
-	if err := createAll(ctx, cl, smp.withEndpoints(emu.sdrsURL, emu.ecsURL)); err != nil {
+	if err := createAll(ctx, cl, smp.withEndpoints(emu.SDRSURL, emu.ECSURL)); err != nil {
 		return nil, err
 	}
-	mkc, err := cp.managerKubeconfig(ctx, cl, root, o.managerRBAC, log)
+	mcfg, err := cp.ManagerConfig(ctx, o.managerRBAC)
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("manager runs as %s with %s permissions", localrun.ManagerUser, o.managerRBAC)
+	mkc, err := localrun.Kubeconfig(mcfg, contextName, "")
 	if err != nil {
 		return nil, err
 	}
@@ -137,14 +137,15 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 		return nil, err
 	}
 
-	mgr, metricsURL, err := startManager(ctx, managerBin, mkcPath, s.logPath("manager"), o.managerArgs, console)
-	if mgr != nil {
-		td.pushProcess(mgr, log)
-	}
+	mgr, err := startManager(managerBin, mkcPath, s.logPath("manager"), o.managerArgs, console)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []*localrun.Process{emu.proc, mgr} {
+	td.pushProcess(mgr.Process(), log)
+	if err := waitManager(ctx, mgr); err != nil {
+		return nil, err
+	}
+	for _, p := range []*localrun.Process{emu.Process(), mgr.Process()} {
 		go func() { <-p.Done(); s.childExited <- p }()
 	}
 
@@ -167,7 +168,11 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 
 	// The files people and tests use appear last, and go first on the way
 	// down, so whoever finds them finds a working stack.
-	akc, err := cp.adminKubeconfig()
+	admin, err := cp.UserConfig("sdrs-local-admin", "system:masters")
+	if err != nil {
+		return nil, fmt.Errorf("cannot add the admin user: %w", err)
+	}
+	akc, err := localrun.Kubeconfig(admin, contextName, samplesNamespace)
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +182,13 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 			_ = os.Remove(f)
 		}
 	})
-	if err := writeFileAtomic(envPath, envFile(emu.env(), envPath), 0o600); err != nil {
+	if err := writeFileAtomic(envPath, envFile(emulatorEnv(emu, provider.region), envPath), 0o600); err != nil {
 		return nil, err
 	}
 	if err := writeFileAtomic(kcPath, akc, 0o600); err != nil {
 		return nil, err
 	}
-	log.Plain(banner(root, kcPath, envPath, o.binDir, metricsURL))
+	log.Plain(banner(root, kcPath, envPath, o.binDir, mgr.MetricsURL))
 	log.Plain(readyLine + "\n")
 	return s, nil
 }

@@ -24,6 +24,9 @@ const (
 	controlPlaneLogDir = "control-plane"
 )
 
+// contextName names the cluster, user and context in the kubeconfigs.
+const contextName = "sdrs-local"
+
 // lockDir claims dir for this run through a pid file, refusing when another
 // live run-local holds it: two runs would fight over the ports and files.
 func lockDir(dir string) (release func(), err error) {

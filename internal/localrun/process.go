@@ -96,6 +96,9 @@ func Start(opts Options) (*Process, error) {
 		drained: make(chan struct{}),
 		reader:  r,
 	}
+	if opts.LogFile != "" {
+		registerLog(opts.LogFile)
+	}
 	go p.copyOutput(logFile)
 	go func() {
 		p.waitErr = cmd.Wait()
@@ -196,4 +199,24 @@ func (s *SyncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+var (
+	logMu    sync.Mutex
+	logFiles []string
+)
+
+func registerLog(path string) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	logFiles = append(logFiles, path)
+}
+
+// LogFiles lists the log file of every process Start started in this
+// program, in start order, so a test can search every line any of them
+// ever wrote.
+func LogFiles() []string {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return append([]string(nil), logFiles...)
 }

@@ -148,7 +148,7 @@ func runScenario(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
 	if err != nil {
 		return res, err
 	}
-	s.stopManager()
+	s.StopManager()
 	if o.serialGroups > 0 {
 		m, err := s.measureRunbook(ctx, o, "serial", min(o.serialGroups, o.n), 1)
 		if err != nil {
@@ -176,7 +176,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	}
 	if o.sdrsLatency > 0 {
 		// As a real region answers: every call takes a network round trip.
-		if err := s.emu.Admin.SetHTTPFaults(ctx, emutest.HTTPFaults{Latency: o.sdrsLatency.String()}); err != nil {
+		if err := s.Emu.Admin.SetHTTPFaults(ctx, emutest.HTTPFaults{Latency: o.sdrsLatency.String()}); err != nil {
 			return r, err
 		}
 	}
@@ -196,7 +196,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, fmt.Errorf("setup: %w", err)
 	}
 	r.SetupTook = time.Since(setupStart)
-	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return r, err
 	}
@@ -220,7 +220,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	if err != nil {
 		return r, err
 	}
-	psBefore, err := readProcStats(s.mgr.Pid())
+	psBefore, err := readProcStats(s.Mgr.Pid())
 	if err != nil {
 		return r, err
 	}
@@ -268,7 +268,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	if total1 > total0 {
 		r.MachineBusy = float64(busy1-busy0) / float64(total1-total0)
 	}
-	psAfter, err := readProcStats(s.mgr.Pid())
+	psAfter, err := readProcStats(s.Mgr.Pid())
 	if err != nil {
 		return r, err
 	}
@@ -305,7 +305,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	r.Kube.EventWrites = evAfter - evBefore
 
 	one := &drv1alpha1.ProtectionGroup{}
-	if err := s.kube.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: names[0]}, one); err == nil {
+	if err := s.kube.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: names[0]}, one); err == nil {
 		b, _ := json.Marshal(one)
 		r.ObjectBytes = len(b)
 		one.ManagedFields = nil
@@ -313,7 +313,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		r.ObjectBytesNoMF = len(b)
 	}
 
-	calls, err = s.emu.Admin.Calls(ctx, "", "")
+	calls, err = s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return r, err
 	}
@@ -331,7 +331,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		r.CallsMax = max(r.CallsMax, perGroup[id])
 	}
 
-	st, err := s.emu.State(ctx)
+	st, err := s.Emu.State(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -353,7 +353,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	if err := s.measureIdle(ctx, o, &r); err != nil {
 		return r, err
 	}
-	ps, err := readProcStats(s.mgr.Pid())
+	ps, err := readProcStats(s.Mgr.Pid())
 	if err != nil {
 		return r, err
 	}
@@ -379,7 +379,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 		if err := sleep(ctx, o.idleDefault); err != nil {
 			return err
 		}
-		calls, err := s.emu.Admin.Calls(ctx, "", "")
+		calls, err := s.Emu.Admin.Calls(ctx, "", "")
 		if err != nil {
 			return err
 		}
@@ -405,7 +405,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 	if err := s.clearCalls(ctx); err != nil {
 		return err
 	}
-	ps0, err := readProcStats(s.mgr.Pid())
+	ps0, err := readProcStats(s.Mgr.Pid())
 	if err != nil {
 		return err
 	}
@@ -417,11 +417,11 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 	if err := sleep(ctx, window); err != nil {
 		return err
 	}
-	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	ps1, err := readProcStats(s.mgr.Pid())
+	ps1, err := readProcStats(s.Mgr.Pid())
 	if err != nil {
 		return err
 	}
@@ -444,7 +444,7 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 // per Event plus one update per further occurrence in its series.
 func (s *stack) eventWrites(ctx context.Context) (float64, error) {
 	var list eventsv1.EventList
-	if err := s.kube.List(ctx, &list, client.InNamespace(s.ns)); err != nil {
+	if err := s.kube.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
 		return 0, err
 	}
 	n := 0.0
@@ -463,8 +463,8 @@ func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string,
 	if err != nil {
 		return nil, err
 	}
-	eo := s.emu.Options()
-	rb, err := newRunbook(s.emu.SDRSURL, eo.ProjectID, eo.AccessKey, eo.SecretKey, o.runbookPoll, par)
+	eo := s.Emu.Options()
+	rb, err := newRunbook(s.Emu.SDRSURL, eo.ProjectID, eo.AccessKey, eo.SecretKey, o.runbookPoll, par)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +475,7 @@ func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string,
 	if res.Failed > 0 {
 		return nil, fmt.Errorf("runbook %s: %d of %d groups failed", name, res.Failed, groups)
 	}
-	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +544,7 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 	r.SetupTook = time.Since(start)
-	calls, err := s.emu.Admin.Calls(ctx, "", "")
+	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -578,7 +578,7 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 		}
 	}
 	r.LastReady = last.Sub(t0)
-	calls, err = s.emu.Admin.Calls(ctx, "", "")
+	calls, err = s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
@@ -113,7 +114,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := harness.RepoRoot()
+	root, err := localrun.RepoRoot()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,21 +21,16 @@ import (
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
-	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
 // stack is one control plane, one emulator and (while the operator is
 // measured) one manager, with the ProtectionGroups of one namespace.
 type stack struct {
-	cp  *harness.ControlPlane
-	emu *harness.Emulator
-	mgr *harness.Manager
+	*harness.Stack
 	// kube is a client without client-side throttling, so the benchmark's
 	// own writes (create, flip) do not pace the measurement.
 	kube client.WithWatch
-	ns   string
-	pc   string
 	// metricsURL is the manager's Prometheus endpoint; pprofURL its pprof
 	// endpoint when profiling was asked for.
 	metricsURL, pprofURL string
@@ -58,107 +53,63 @@ type stackOptions struct {
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
-	s := &stack{pc: "bench"}
-	var err error
-	log.Printf("starting control plane")
-	if s.cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{}); err != nil {
+	log.Printf("starting control plane and emulator (job duration %s)", o.jobDuration)
+	st, err := harness.StartStack(ctx, harness.StackOptions{
+		Emulator: harness.EmulatorOptions{
+			Name:        "bench-emulator",
+			JobDuration: o.jobDuration,
+			// Seeded groups are active already; copies only run after a
+			// forced failover, which the benchmark does not do.
+			SyncDuration: o.jobDuration,
+			ExtraArgs:    []string{"--max-calls", strconv.Itoa(max(100000, 40*o.n))},
+		},
+		NamespacePrefix: "bench-",
+		ProviderConfig:  "bench",
+		MutateProviderConfig: func(pc *drv1alpha1.ProviderConfig) {
+			pc.Spec.RateLimit = drv1alpha1.RateLimit{CallsPerSecond: o.callsPerSecond, Burst: o.burst}
+			pc.Spec.SyncInterval = metav1.Duration{Duration: o.syncInterval}
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
-	cfg := rest.CopyConfig(s.cp.Config)
+	s := &stack{Stack: st}
+	cfg := rest.CopyConfig(s.CP.Config)
 	cfg.QPS, cfg.Burst = 5000, 10000
 	if s.kube, err = client.NewWithWatch(cfg, client.Options{Scheme: harness.Scheme}); err != nil {
 		s.stop()
 		return nil, err
 	}
-	log.Printf("starting emulator (job duration %s)", o.jobDuration)
-	s.emu, err = harness.StartEmulator(harness.EmulatorOptions{
-		Name:        "bench-emulator",
-		JobDuration: o.jobDuration,
-		// Seeded groups are active already; copies only run after a
-		// forced failover, which the benchmark does not do.
-		SyncDuration: o.jobDuration,
-		ExtraArgs:    []string{"--max-calls", strconv.Itoa(max(100000, 40*o.n))},
-	})
-	if err != nil {
-		s.stop()
-		return nil, err
-	}
-	s.apiserverPids = findPids("kube-apiserver", s.cp.Dir)
-	if u := s.cp.Env.ControlPlane.Etcd.URL; u != nil {
+	s.apiserverPids = findPids("kube-apiserver", s.CP.Dir)
+	if u := s.CP.Env.ControlPlane.Etcd.URL; u != nil {
 		s.etcdPids = findPids("etcd", "--listen-client-urls="+u.String())
 	}
 	s.emulatorPids = findPids("sdrs-emulator")
-	if s.ns, err = s.cp.Namespace(ctx, "bench-"); err != nil {
-		s.stop()
-		return nil, err
-	}
-	pc := harness.ProviderConfigFor(s.pc, s.ns, s.emu, "")
-	pc.Spec.RateLimit = drv1alpha1.RateLimit{CallsPerSecond: o.callsPerSecond, Burst: o.burst}
-	pc.Spec.SyncInterval = metav1.Duration{Duration: o.syncInterval}
-	eo := s.emu.Options()
-	if err := s.cp.CreateProviderConfig(ctx, pc, eo.AccessKey, eo.SecretKey); err != nil {
-		s.stop()
-		return nil, err
-	}
 	s.track = newTracker()
 	tctx, cancel := context.WithCancel(ctx)
 	s.stopTrack = cancel
-	go s.track.run(tctx, s.kube, s.ns)
+	go s.track.run(tctx, s.kube, s.Namespace)
 	return s, nil
 }
 
-// startManager starts bin/manager with its metrics endpoint on a free port.
+// startManager starts bin/manager with its metrics endpoint (and, when
+// asked, pprof) on a free port.
 func (s *stack) startManager(ctx context.Context, extra []string, pprof bool) error {
-	port, err := localrun.FreePort("127.0.0.1")
-	if err != nil {
+	log.Printf("starting manager %v", extra)
+	if err := s.StartManager(ctx, harness.ManagerOptions{
+		Name: "bench-manager", ExtraArgs: extra, ServeMetrics: true, ServePprof: pprof,
+	}); err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"--metrics-bind-address", addr}
-	if pprof {
-		pp, err := localrun.FreePort("127.0.0.1")
-		if err != nil {
-			return err
-		}
-		paddr := "127.0.0.1:" + strconv.Itoa(pp)
-		args = append(args, "--pprof-bind-address", paddr)
-		s.pprofURL = "http://" + paddr + "/debug/pprof/profile"
-	}
-	args = append(args, extra...)
-	log.Printf("starting manager %v", args)
-	s.mgr, err = harness.StartManager(harness.ManagerOptions{
-		Name: "bench-manager", Kubeconfig: s.cp.Kubeconfig, WatchNamespace: s.ns, ExtraArgs: args,
-	})
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := s.mgr.WaitReady(wctx); err != nil {
-		return err
-	}
-	s.metricsURL = "http://" + addr + "/metrics"
+	s.metricsURL, s.pprofURL = s.Mgr.MetricsURL, s.Mgr.PprofURL
 	return nil
-}
-
-func (s *stack) stopManager() {
-	if s.mgr != nil {
-		_ = s.mgr.Stop()
-		s.mgr = nil
-	}
 }
 
 func (s *stack) stop() {
 	if s.stopTrack != nil {
 		s.stopTrack()
 	}
-	s.stopManager()
-	if s.emu != nil {
-		_ = s.emu.Stop()
-	}
-	if s.cp != nil {
-		_ = s.cp.Stop()
-	}
+	s.Stop()
 }
 
 // seed creates n protected groups in the emulator, in batches, with every
@@ -172,7 +123,7 @@ func (s *stack) seed(ctx context.Context, prefix string, n, batch int) ([]string
 		for i := start; i < min(n, start+batch); i++ {
 			groups = append(groups, emutest.Group{Name: fmt.Sprintf("%s-%05d", prefix, i), Instances: stopped})
 		}
-		res, err := s.emu.Admin.Seed(ctx, groups...)
+		res, err := s.Emu.Admin.Seed(ctx, groups...)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +142,7 @@ func (s *stack) createGroups(ctx context.Context, ids []string, workers int) ([]
 		names[i] = fmt.Sprintf("pg-%05d", i)
 	}
 	err := parallel(ctx, len(ids), workers, func(i int) error {
-		pg := harness.AdoptingGroup(s.ns, names[i], s.pc, ids[i])
+		pg := harness.AdoptingGroup(s.Namespace, names[i], s.ProviderConfig, ids[i])
 		pg.Spec.ServerPower = drv1alpha1.ServerPowerManual
 		return s.kube.Create(ctx, pg)
 	})
@@ -207,7 +158,7 @@ func (s *stack) flip(ctx context.Context, names []string, site drv1alpha1.Site, 
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"desiredActiveSite":"`+string(site)+`"}}`))
 	err := parallel(ctx, len(names), workers, func(i int) error {
 		pg := &drv1alpha1.ProtectionGroup{}
-		pg.Namespace, pg.Name = s.ns, names[i]
+		pg.Namespace, pg.Name = s.Namespace, names[i]
 		if err := s.kube.Patch(ctx, pg, patch); err != nil {
 			return err
 		}
@@ -223,14 +174,14 @@ func (s *stack) flip(ctx context.Context, names []string, site drv1alpha1.Site, 
 // setSyncInterval changes the ProviderConfig's syncInterval.
 func (s *stack) setSyncInterval(ctx context.Context, d time.Duration) error {
 	pc := &drv1alpha1.ProviderConfig{}
-	pc.Name = s.pc
+	pc.Name = s.ProviderConfig
 	return s.kube.Patch(ctx, pc, client.RawPatch(types.MergePatchType,
 		[]byte(`{"spec":{"syncInterval":"`+d.String()+`"}}`)))
 }
 
 // clearCalls empties the emulator's call log.
 func (s *stack) clearCalls(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.emu.SDRSURL+"/admin/calls", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.Emu.SDRSURL+"/admin/calls", nil)
 	if err != nil {
 		return err
 	}
@@ -399,11 +350,11 @@ func (t *tracker) waitReady(ctx context.Context, names []string, gens map[string
 // profileAPIServer saves a CPU profile of kube-apiserver over d to path,
 // to see where a flip's server time goes (go tool pprof).
 func (s *stack) profileAPIServer(ctx context.Context, d time.Duration, path string) error {
-	hc, err := rest.HTTPClientFor(s.cp.Config)
+	hc, err := rest.HTTPClientFor(s.CP.Config)
 	if err != nil {
 		return err
 	}
-	return saveProfile(ctx, hc, strings.TrimSuffix(s.cp.Config.Host, "/")+"/debug/pprof/profile", d, path)
+	return saveProfile(ctx, hc, strings.TrimSuffix(s.CP.Config.Host, "/")+"/debug/pprof/profile", d, path)
 }
 
 // profileManager saves a CPU profile of the manager (started with pprof).
@@ -439,7 +390,7 @@ func saveProfile(ctx context.Context, hc *http.Client, base string, d time.Durat
 
 // emuPort is the emulator's SDRS listener port.
 func (s *stack) emuPort() int {
-	u := s.emu.SDRSURL
+	u := s.Emu.SDRSURL
 	i := strings.LastIndexByte(u, ':')
 	if i < 0 {
 		return 0

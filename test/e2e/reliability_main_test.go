@@ -18,6 +18,7 @@ import (
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
@@ -83,7 +84,7 @@ func writeReliabilityReport(code int) {
 			fmt.Fprintln(os.Stderr, "reliability: -run given; docs/reliability.md not rewritten (set RELIABILITY_REPORT=path to write one)")
 			return
 		}
-		root, err := harness.RepoRoot()
+		root, err := localrun.RepoRoot()
 		if err != nil {
 			return
 		}
@@ -277,7 +278,7 @@ func newScenario(t *testing.T, row harness.Row, o scenarioOptions) *scenario {
 		}
 		relReport.Add(s.row)
 		for _, m := range s.managers {
-			if p := harness.Panicked(m.Lines()); len(p) > 0 {
+			if p := localrun.Panicked(m.Lines()); len(p) > 0 {
 				t.Errorf("%s logged a panic: %s", m.Name, p[0])
 			}
 		}

@@ -3,13 +3,10 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,12 +20,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
@@ -178,7 +175,7 @@ func relNoSecretLeaks(t *testing.T) {
 		needles = append(needles, []byte(sk), []byte(base64.StdEncoding.EncodeToString([]byte(sk))))
 	}
 	files, lines := 0, 0
-	for _, path := range harness.LogFiles() {
+	for _, path := range localrun.LogFiles() {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
@@ -225,12 +222,12 @@ func relRBAC(t *testing.T) {
 		Fault:  "the manager runs as ServiceAccount controller-manager with a TokenRequest token, bound to exactly config/rbac (ClusterRole manager-role, Role manager-role in sdrs-system for Secrets, leader-election Role), not as an admin; the ProviderConfig's Secret is in sdrs-system",
 		Assert: "role.yaml grants Secrets only get, only in sdrs-system, and nothing beyond the operator's kinds, Events, Leases and reading Namespaces; a full switchover (leader election, ECS, Events) works with no forbidden error; SubjectAccessReview allows get Secrets in sdrs-system and denies it in any other namespace or cluster-wide, and denies list/watch Secrets, ConfigMaps, writes to Secrets and deleting ProtectionGroups"},
 		scenarioOptions{noProviderConfig: true, emulator: harness.EmulatorOptions{JobDuration: time.Second}})
-	root, err := harness.RepoRoot()
+	root, err := localrun.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	rbacDir := filepath.Join(root, "config", "rbac")
-	role, secretsRole := readGeneratedRoles(t, filepath.Join(rbacDir, "role.yaml"))
+	role, secretsRole := readGeneratedRoles(t, root)
 	secretVerbs := checkRoleShape(t, role, secretsRole)
 
 	var leRole rbacv1.Role
@@ -372,48 +369,18 @@ func readYAML(t *testing.T, path string, into any) {
 // readGeneratedRoles returns the two documents `make manifests` writes
 // into role.yaml: the ClusterRole and the Secrets Role in sdrs-system.
 // Any other document fails the test.
-func readGeneratedRoles(t *testing.T, path string) (*rbacv1.ClusterRole, *rbacv1.Role) {
+func readGeneratedRoles(t *testing.T, root string) (*rbacv1.ClusterRole, *rbacv1.Role) {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	g, err := localrun.LoadGeneratedRoles(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cr *rbacv1.ClusterRole
-	var r *rbacv1.Role
-	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
-	for {
-		doc, err := rd.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		var tm metav1.TypeMeta
-		if err := yaml.Unmarshal(doc, &tm); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		switch {
-		case tm.Kind == "":
-			continue
-		case tm.Kind == "ClusterRole" && cr == nil:
-			cr = &rbacv1.ClusterRole{}
-			err = yaml.UnmarshalStrict(doc, cr)
-		case tm.Kind == "Role" && r == nil:
-			r = &rbacv1.Role{}
-			err = yaml.UnmarshalStrict(doc, r)
-		default:
-			t.Fatalf("%s: unexpected %s (want one ClusterRole and one Role)", path, tm.Kind)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	if len(g.ClusterRoles) != 1 || len(g.Roles) != 1 {
+		t.Fatalf("%s: want one ClusterRole and one Role, got %d and %d", localrun.GeneratedRolesFile, len(g.ClusterRoles), len(g.Roles))
 	}
-	if cr == nil || r == nil {
-		t.Fatalf("%s: want a ClusterRole and a Role, got %v and %v", path, cr != nil, r != nil)
-	}
+	cr, r := g.ClusterRoles[0], g.Roles[0]
 	if r.Namespace != credentialsNamespace {
-		t.Errorf("%s: the Role is in %q, want %s", path, r.Namespace, credentialsNamespace)
+		t.Errorf("%s: the Role is in %q, want %s", localrun.GeneratedRolesFile, r.Namespace, credentialsNamespace)
 	}
 	return cr, r
 }

@@ -3,7 +3,6 @@ package utils
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,24 +24,6 @@ const ReadyLine = "run-local: ready"
 // (for example "--bin-dir=/tmp/bin --manager-rbac=admin").
 const ExtraArgsEnv = "SDRS_E2E_RUNLOCAL_ARGS"
 
-// RepoRoot walks up from the working directory to the directory with go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // RunLocal is a run-local started through hack/run-local.sh, as
 // `make run-local` starts it.
 type RunLocal struct {
@@ -55,7 +36,7 @@ type RunLocal struct {
 // emulator ports and args, streaming its output to out with prefix (and in
 // full to logFile when set). It does not wait; call WaitReady.
 func StartRunLocal(dir string, out io.Writer, prefix, logFile string, args ...string) (*RunLocal, error) {
-	root, err := RepoRoot()
+	root, err := localrun.RepoRoot()
 	if err != nil {
 		return nil, err
 	}

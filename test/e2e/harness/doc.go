@@ -2,7 +2,17 @@
 // machine for end-to-end tests and benchmarks: envtest's etcd and
 // kube-apiserver (with a kubeconfig on disk), the sdrs-emulator binary, one
 // or more bin/manager processes, and an optional fault-injecting HTTP proxy
-// between the manager and the emulator.
+// between the manager and the emulator. The processes are internal/localrun's
+// (the same code hack/run-local uses); this package adds the test defaults,
+// the run directory and the helpers that wait and check.
+//
+// The whole stack in a few lines (StackOptions.Manager starts a manager):
+//
+//	st := harness.MustStack(t, harness.StackOptions{Manager: &harness.ManagerOptions{}})
+//	groups, _ := st.Emu.Admin.Seed(ctx, emutest.Group{Name: "web", Instances: []emutest.Instance{{}}})
+//	pg := st.Adopting("web", groups[0].ID)
+//	_ = st.CP.Client.Create(ctx, pg)
+//	_ = st.CP.WaitFor(ctx, pg, 2*time.Minute, harness.ReadyAt(drv1alpha1.SiteSource))
 //
 // The pieces are independent and each has a Start function that returns an
 // error, plus a Must variant for a testing.TB that registers its cleanup:
@@ -41,9 +51,10 @@
 // ProviderConfig: expect their validation calls in every emulator's log.
 //
 // Every process writes its whole output to a log file in the run directory
-// (Dir, RunDir); LogFiles lists them all, so a test can search every line a
-// manager ever wrote. Processes run in their own process groups and die
-// with the test process (Pdeathsig), so a crashed test leaves nothing.
+// (Dir, RunDir); localrun.LogFiles lists them all, so a test can search
+// every line a manager ever wrote. Processes run in their own process
+// groups and die with the test process (Pdeathsig), so a crashed test
+// leaves nothing.
 //
 // Binaries: bin/manager and bin/sdrs-emulator from `make build` are used
 // when they are newer than every Go source file of the module; otherwise

@@ -84,10 +84,7 @@ type Ledger struct {
 
 // Ledger reads every group's site, status and production servers' power.
 func (e *Emulator) Ledger(ctx context.Context) (*Ledger, error) {
-	e.mu.Lock()
-	admin := e.Admin
-	e.mu.Unlock()
-	raw, err := admin.State(ctx)
+	raw, err := e.AdminClient().State(ctx)
 	if err != nil {
 		return nil, err
 	}

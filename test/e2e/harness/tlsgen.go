@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 )
 
 // TLSFiles are a private CA and a serving certificate signed by it for
@@ -28,7 +30,7 @@ func NewTLSFiles(name string) (*TLSFiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(run, "tls-"+sanitizeName(name)+"-")
+	dir, err := os.MkdirTemp(run, "tls-"+localrun.SafeName(name)+"-")
 	if err != nil {
 		return nil, err
 	}

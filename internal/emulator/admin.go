@@ -43,6 +43,7 @@ func (e *Emulator) adminHandler() http.Handler {
 	handle("PUT /admin/groups/{id}", (*Emulator).adminSetGroup)
 	handle("PUT /admin/instances/{id}", (*Emulator).adminSetInstance)
 	handle("PUT /admin/replications/{id}", (*Emulator).adminSetReplication)
+	handle("GET /admin/vpcs", (*Emulator).adminVPCs)
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", newJobID())
 		writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: codeNoSuchAPI, Message: "no such admin endpoint: " + r.Method + " " + r.URL.Path}})
@@ -107,6 +108,7 @@ type stateDump struct {
 	Replications []*Replication  `json:"replications"`
 	Drills       []*Drill        `json:"drills"`
 	Domains      []*Domain       `json:"domains"`
+	VPCs         []*VPC          `json:"vpcs"`
 	Jobs         []*Job          `json:"jobs"`
 	FailureJobs  []string        `json:"failure_jobs"`
 	ZonesDown    map[string]bool `json:"zones_down"`
@@ -135,6 +137,7 @@ func (e *Emulator) adminState(_ *http.Request, _ []byte) (int, any, error) {
 		Replications: sortedBySeq(e.st.Replications),
 		Drills:       sortedBySeq(e.st.Drills),
 		Domains:      domains,
+		VPCs:         sortedBySeq(e.st.VPCs),
 		Jobs:         sortedBySeq(e.st.Jobs),
 		FailureJobs:  append([]string{}, e.st.FailureJobs...),
 		ZonesDown:    e.st.ZonesDown,
@@ -601,4 +604,10 @@ func (e *Emulator) adminSetReplication(r *http.Request, body []byte) (int, any, 
 	}
 	rep.UpdatedAt = e.clock.Now()
 	return http.StatusOK, e.replicationView(rep), nil
+}
+
+// adminVPCs lists the drill VPCs, those SDRS created and those drills
+// named, in creation order; they stay after their drills are deleted.
+func (e *Emulator) adminVPCs(_ *http.Request, _ []byte) (int, any, error) {
+	return http.StatusOK, sortedBySeq(e.st.VPCs), nil
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 )
@@ -58,24 +59,52 @@ func (e *Emulator) createDrill(c *call) error {
 	}
 	// Without a drill VPC, SDRS creates one.
 	vpc := deref(p.DrillVpcID)
-	if vpc == "" {
-		vpc = newUUID()
-	}
 	for _, other := range e.st.Drills {
-		if other.VpcID == vpc {
+		if vpc != "" && other.VpcID == vpc {
 			return badRequest(codeDrillVPCUsed, "drill VPC %s is already used by drill %s", vpc, other.ID)
 		}
 	}
 	now := e.clock.Now()
 	d := &Drill{
 		ID: newUUID(), Seq: e.st.nextSeq(), Name: name, Status: statusCreating,
-		GroupID: g.ID, VpcID: vpc, CreatedAt: now, UpdatedAt: now,
+		GroupID: g.ID, CreatedAt: now, UpdatedAt: now,
 	}
+	d.VpcID = e.drillVPC(vpc, d).ID
 	e.st.putDrill(d)
 	g.LastDrillAt = now
 	return e.acceptJob(c, jobCreateDrill,
 		JobEntities{ServerGroupID: g.ID, DrillID: d.ID},
 		JobParams{GroupID: g.ID, DrillID: d.ID})
+}
+
+// drillVPCCIDR is the CIDR of a drill VPC SDRS creates.
+const drillVPCCIDR = "192.168.0.0/16"
+
+// drillVPC records the drill's VPC: the one named (id), or a new one
+// SDRS creates when id is empty. Either outlives the drill.
+func (e *Emulator) drillVPC(id string, d *Drill) *VPC {
+	if v := e.st.VPCs[id]; v != nil {
+		return v
+	}
+	v := &VPC{ID: id, Seq: e.st.nextSeq(), Name: id, DrillID: d.ID, CreatedAt: e.clock.Now()}
+	if id == "" {
+		v.ID = newUUID()
+		v.Name, v.CIDR, v.AutoCreated = "sdrs-drill-vpc-"+v.ID[:8], drillVPCCIDR, true
+	}
+	e.st.VPCs[v.ID] = v
+	return v
+}
+
+// drillIP is a drill server's address: the production instance's primary
+// IP when known (the drill VPC has the production CIDR), else the i-th
+// address of the drill VPC.
+func drillIP(in *Instance, i int) string {
+	for _, n := range in.NICs {
+		if n.Primary && n.IPAddress != "" {
+			return n.IPAddress
+		}
+	}
+	return fmt.Sprintf("192.168.%d.%d", i/250, 2+i%250)
 }
 
 // endCreateDrill starts one drill server per protected instance, in the
@@ -86,8 +115,9 @@ func (e *Emulator) endCreateDrill(j *Job, f *JobFault) *JobFault {
 	if !ok {
 		return f
 	}
-	for _, in := range e.st.instancesOf(g.ID) {
+	for i, in := range e.st.instancesOf(g.ID) {
 		s := e.addServer("", in.Name+"-drill", g.drAZ(), osOf(e.st.Servers[in.productionServer(g)]), powerActive, "")
+		s.VpcID, s.IPAddress = d.VpcID, drillIP(in, i)
 		d.Servers = append(d.Servers, DrillServer{InstanceID: in.ID, ServerID: s.ID})
 	}
 	d.Status = statusAvailable

@@ -21,32 +21,42 @@ type serverReply struct {
 }
 
 type serverView struct {
-	ID                  string              `json:"id"`
-	Name                string              `json:"name"`
-	Status              string              `json:"status"`
-	Created             string              `json:"created"`
-	Updated             string              `json:"updated"`
-	TenantID            string              `json:"tenant_id"`
-	HostID              string              `json:"hostId"`
-	AvailabilityZone    string              `json:"OS-EXT-AZ:availability_zone"`
-	VMState             string              `json:"OS-EXT-STS:vm_state"`
-	TaskState           string              `json:"OS-EXT-STS:task_state"`
-	PowerState          int                 `json:"OS-EXT-STS:power_state"`
-	Flavor              serverFlavor        `json:"flavor"`
-	Image               serverImage         `json:"image"`
-	Metadata            map[string]string   `json:"metadata"`
-	Addresses           map[string][]string `json:"addresses"`
-	SecurityGroups      []struct{}          `json:"security_groups"`
-	VolumesAttached     []struct{}          `json:"os-extended-volumes:volumes_attached"`
-	Locked              bool                `json:"locked"`
-	HostStatus          string              `json:"host_status"`
-	ConfigDrive         string              `json:"config_drive"`
-	KeyName             string              `json:"key_name"`
-	AccessIPv4          string              `json:"accessIPv4"`
-	AccessIPv6          string              `json:"accessIPv6"`
-	LaunchedAt          string              `json:"OS-SRV-USG:launched_at"`
-	TerminatedAt        string              `json:"OS-SRV-USG:terminated_at"`
-	EnterpriseProjectID string              `json:"enterprise_project_id"`
+	ID                  string                     `json:"id"`
+	Name                string                     `json:"name"`
+	Status              string                     `json:"status"`
+	Created             string                     `json:"created"`
+	Updated             string                     `json:"updated"`
+	TenantID            string                     `json:"tenant_id"`
+	HostID              string                     `json:"hostId"`
+	AvailabilityZone    string                     `json:"OS-EXT-AZ:availability_zone"`
+	VMState             string                     `json:"OS-EXT-STS:vm_state"`
+	TaskState           string                     `json:"OS-EXT-STS:task_state"`
+	PowerState          int                        `json:"OS-EXT-STS:power_state"`
+	Flavor              serverFlavor               `json:"flavor"`
+	Image               serverImage                `json:"image"`
+	Metadata            map[string]string          `json:"metadata"`
+	Addresses           map[string][]serverAddress `json:"addresses"`
+	SecurityGroups      []struct{}                 `json:"security_groups"`
+	VolumesAttached     []struct{}                 `json:"os-extended-volumes:volumes_attached"`
+	Locked              bool                       `json:"locked"`
+	HostStatus          string                     `json:"host_status"`
+	ConfigDrive         string                     `json:"config_drive"`
+	KeyName             string                     `json:"key_name"`
+	AccessIPv4          string                     `json:"accessIPv4"`
+	AccessIPv6          string                     `json:"accessIPv6"`
+	LaunchedAt          string                     `json:"OS-SRV-USG:launched_at"`
+	TerminatedAt        string                     `json:"OS-SRV-USG:terminated_at"`
+	EnterpriseProjectID string                     `json:"enterprise_project_id"`
+}
+
+// serverAddress is one address of a server (ECS ServerAddress); the
+// addresses map is keyed by VPC ID.
+type serverAddress struct {
+	Version string `json:"version"`
+	Addr    string `json:"addr"`
+	Type    string `json:"OS-EXT-IPS:type"`
+	MAC     string `json:"OS-EXT-IPS-MAC:mac_addr"`
+	PortID  string `json:"OS-EXT-IPS:port_id"`
 }
 
 type serverFlavor struct {
@@ -73,12 +83,17 @@ func (e *Emulator) serverView(s *Server) serverView {
 		Image:               serverImage{ID: stableUUID("image/" + s.ImageName)},
 		Metadata:            map[string]string{"os_type": wireOSType(s.OSType), "image_name": s.ImageName, "os_bit": "64"},
 		KeyName:             s.KeyName,
-		Addresses:           map[string][]string{},
+		Addresses:           map[string][]serverAddress{},
 		SecurityGroups:      []struct{}{},
 		VolumesAttached:     []struct{}{},
 		HostStatus:          "UP",
 		LaunchedAt:          s.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000"),
 		EnterpriseProjectID: "0",
+	}
+	if s.VpcID != "" && s.IPAddress != "" {
+		port := stableUUID("port/" + s.ID)
+		v.Addresses[s.VpcID] = []serverAddress{{Version: "4", Addr: s.IPAddress, Type: "fixed",
+			MAC: "fa:16:3e:" + port[0:2] + ":" + port[2:4] + ":" + port[4:6], PortID: port}}
 	}
 	if s.Status == powerActive {
 		v.VMState, v.PowerState = "active", powerStateRunning

@@ -218,6 +218,18 @@ type Drill struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// VPC is a drill VPC: one SDRS created for a drill that named none, or
+// one a drill named. SDRS keeps it when the drill is deleted.
+type VPC struct {
+	ID          string    `json:"id"`
+	Seq         int64     `json:"seq"`
+	Name        string    `json:"name"`
+	CIDR        string    `json:"cidr,omitempty"`
+	AutoCreated bool      `json:"auto_created"`
+	DrillID     string    `json:"drill_id"` // the drill it was created for or first named by
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 // DrillServer is the drill copy of one protected instance.
 type DrillServer struct {
 	InstanceID string `json:"protected_instance"`
@@ -226,15 +238,19 @@ type DrillServer struct {
 
 // Server is an ECS instance.
 type Server struct {
-	ID        string    `json:"id"`
-	Seq       int64     `json:"seq"`
-	Name      string    `json:"name"`
-	Status    string    `json:"status"`
-	TaskState string    `json:"task_state,omitempty"`
-	AZ        string    `json:"availability_zone"`
-	OSType    string    `json:"os_type"` // Linux or Windows, as ECS reports it
-	ImageName string    `json:"image_name"`
-	KeyName   string    `json:"key_name,omitempty"` // the key pair; empty: a password
+	ID        string `json:"id"`
+	Seq       int64  `json:"seq"`
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+	TaskState string `json:"task_state,omitempty"`
+	AZ        string `json:"availability_zone"`
+	OSType    string `json:"os_type"` // Linux or Windows, as ECS reports it
+	ImageName string `json:"image_name"`
+	KeyName   string `json:"key_name,omitempty"` // the key pair; empty: a password
+	// VpcID and IPAddress, when set, are the server's one fixed address
+	// (drill servers, in the drill VPC).
+	VpcID     string    `json:"vpc_id,omitempty"`
+	IPAddress string    `json:"ip_address,omitempty"`
 	Flavor    string    `json:"flavor"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

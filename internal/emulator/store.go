@@ -23,6 +23,7 @@ type state struct {
 	Volumes      map[string]*Volume      `json:"volumes"`
 	Domains      map[string]*Domain      `json:"domains"`
 	Jobs         map[string]*Job         `json:"jobs"`
+	VPCs         map[string]*VPC         `json:"vpcs"`
 	// FailureJobs lists, oldest first, the IDs of failed SDRS jobs still
 	// shown by the task center.
 	FailureJobs []string        `json:"failure_jobs"`
@@ -61,6 +62,7 @@ func newState() *state {
 		Volumes:      map[string]*Volume{},
 		Domains:      map[string]*Domain{},
 		Jobs:         map[string]*Job{},
+		VPCs:         map[string]*VPC{},
 		ZonesDown:    map[string]bool{},
 	}
 }
@@ -75,6 +77,7 @@ func (s *state) fillNil() {
 	fillMap(&s.Volumes)
 	fillMap(&s.Domains)
 	fillMap(&s.Jobs)
+	fillMap(&s.VPCs)
 	fillMap(&s.ZonesDown)
 }
 
@@ -144,6 +147,7 @@ func (d *Drill) seqNo() int64       { return d.Seq }
 func (s *Server) seqNo() int64      { return s.Seq }
 func (v *Volume) seqNo() int64      { return v.Seq }
 func (j *Job) seqNo() int64         { return j.Seq }
+func (v *VPC) seqNo() int64         { return v.Seq }
 
 // bySeq orders objects by creation.
 func bySeq[T sequenced](a, b T) int { return cmp.Compare(a.seqNo(), b.seqNo()) }

@@ -14,9 +14,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/check"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/failover"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/history"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/login"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/pause"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/reprotect"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/retry"
@@ -41,7 +43,9 @@ rest. Status is never written. With Argo CD, change the same fields in Git.
 
 Exit codes: 0 ok, 1 error, 2 usage error or refused, 3 wait timed out,
 4 operation stalled or failed, 5 the spec changed again while waiting (this
-command's request was replaced), 6 the group is paused (kubectl sdrs resume).`,
+command's request was replaced), 6 the group is paused (kubectl sdrs resume),
+7 check: some group would run only a forced failover, 8 check: some group
+would run no failover (or its readiness is unknown).`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sdrs"},
 		SilenceUsage:  true, // a runbook wants the error, not a page of flags
 		SilenceErrors: true, // Execute prints errors once, with the exit code
@@ -64,6 +68,8 @@ command's request was replaced), 6 the group is paused (kubectl sdrs resume).`,
 		retry.NewCmd(newEnv),
 		wait.NewCmd(newEnv),
 		history.NewCmd(newEnv),
+		login.NewCmd(newEnv),
+		check.NewCmd(newEnv),
 	)
 	return root
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -18,39 +17,24 @@ import (
 // groupsPollInterval is how often the sample groups' Ready is read.
 const groupsPollInterval = time.Second
 
-// createCredentials creates the Secret the ProviderConfig names, in its own
-// namespace, as a person would for the real cloud.
-func createCredentials(ctx context.Context, cl client.Client, p providerSettings, ak, sk string) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.secretNamespace}}
-	if err := cl.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("cannot create namespace %s: %w", p.secretNamespace, err)
-	}
-	secret := &corev1.Secret{
+// credentials is the Secret the ProviderConfig names, in its own
+// namespace, as a person would create it for the real cloud.
+func credentials(p providerSettings, ak, sk string) *corev1.Secret {
+	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: p.secretNamespace, Name: p.secretName},
 		StringData: map[string]string{"accessKey": ak, "secretKey": sk},
 	}
-	if err := cl.Create(ctx, secret); err != nil {
-		return fmt.Errorf("cannot create Secret %s/%s: %w", p.secretNamespace, p.secretName, err)
-	}
-	return nil
 }
 
-// createAll creates the objects; the control plane is fresh, so nothing
-// exists yet and a plain create is enough.
-func createAll(ctx context.Context, cl client.Client, objs ...*unstructured.Unstructured) error {
-	for _, o := range objs {
-		if err := cl.Create(ctx, o); err != nil {
-			return fmt.Errorf("cannot create %s %s: %w", o.GetKind(), describe(o), err)
-		}
+// objects turns unstructured objects into what ControlPlane.CreateAll
+// takes; the control plane is fresh, so nothing exists yet and a plain
+// create is enough.
+func objects(objs ...*unstructured.Unstructured) []client.Object {
+	out := make([]client.Object, len(objs))
+	for i, o := range objs {
+		out[i] = o
 	}
-	return nil
-}
-
-func describe(o *unstructured.Unstructured) string {
-	if o.GetNamespace() == "" {
-		return o.GetName()
-	}
-	return o.GetNamespace() + "/" + o.GetName()
+	return out
 }
 
 // waitGroupsReady polls until every group has Ready=True for its current

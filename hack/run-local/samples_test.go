@@ -1,15 +1,18 @@
 package main
 
 import (
+	"slices"
 	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 )
 
-// TestSamplesMatchDemoGroups keeps config/samples and the seeded demo groups
-// in step: every sample ProtectionGroup adopts one demo group and every demo
+// TestSamplesMatchDemoGroups keeps config/samples, config/rbac and the
+// seeded demo groups in step: every sample ProtectionGroup adopts one demo group and every demo
 // group is adopted, so run-local never applies a placeholder ID.
 func TestSamplesMatchDemoGroups(t *testing.T) {
 	s, err := loadSamples("../../config/samples")
@@ -22,6 +25,24 @@ func TestSamplesMatchDemoGroups(t *testing.T) {
 	}
 	if p.secretNamespace == "" || p.secretName == "" || p.projectID == "" {
 		t.Errorf("provider settings incomplete: %+v", p)
+	}
+	// With --manager-rbac=generated the manager gets exactly role.yaml,
+	// whose Secrets Role must be where the sample ProviderConfig puts its
+	// Secret, or the sample groups could never become Ready.
+	roles, err := localrun.LoadGeneratedRoles("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretsIn := map[string]bool{}
+	for _, r := range roles.Roles {
+		for _, rule := range r.Rules {
+			if slices.Contains(rule.Resources, "secrets") {
+				secretsIn[r.Namespace] = true
+			}
+		}
+	}
+	if !secretsIn[p.secretNamespace] {
+		t.Errorf("the sample ProviderConfig's Secret is in %s, but the generated Roles grant Secrets only in %v", p.secretNamespace, secretsIn)
 	}
 	ids := map[string]string{}
 	var want []string

@@ -98,7 +98,6 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	cl := cp.Client
 	log.Printf("control plane up at %s; CRDs installed", cp.Config.Host)
 
 	emu, err := startEmulator(emulatorConfig{
@@ -117,10 +116,7 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	log.Printf("emulator serves SDRS at %s and ECS at %s; demo groups %v", emu.SDRSURL, emu.ECSURL, ids)
 
 	eo := emu.Options()
-	if err := createCredentials(ctx, cl, provider, eo.AccessKey, eo.SecretKey); err != nil {
-		return nil, err
-	}
-	if err := createAll(ctx, cl, smp.withEndpoints(emu.SDRSURL, emu.ECSURL)); err != nil {
+	if err := cp.CreateAll(ctx, credentials(provider, eo.AccessKey, eo.SecretKey), smp.withEndpoints(emu.SDRSURL, emu.ECSURL)); err != nil {
 		return nil, err
 	}
 	mcfg, err := cp.ManagerConfig(ctx, o.managerRBAC)
@@ -153,12 +149,12 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	if err != nil {
 		return nil, err
 	}
-	if err := createAll(ctx, cl, groups...); err != nil {
+	if err := cp.CreateAll(ctx, objects(groups...)...); err != nil {
 		return nil, err
 	}
 	if o.groupsReady > 0 {
 		log.Printf("waiting up to %s for the sample ProtectionGroups to become Ready", o.groupsReady)
-		if pending, err := waitGroupsReady(ctx, cl, groups, o.groupsReady); err != nil {
+		if pending, err := waitGroupsReady(ctx, cp.Client, groups, o.groupsReady); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

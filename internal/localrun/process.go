@@ -149,6 +149,18 @@ func (p *Process) Err() error {
 	return p.waitErr
 }
 
+// Wait waits until the child has exited and its output was read to the
+// end (a grandchild holding the pipe open delays that by at most two
+// seconds), so Lines holds everything it printed; it returns Err.
+func (p *Process) Wait() error {
+	<-p.done
+	select {
+	case <-p.drained:
+	case <-time.After(drainTimeout):
+	}
+	return p.waitErr
+}
+
 // ErrKilled is returned by Stop when the child ignored SIGTERM for the
 // whole grace period and was killed.
 var ErrKilled = errors.New("did not stop within the grace period and was killed")

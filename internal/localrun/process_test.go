@@ -134,3 +134,14 @@ func TestCheckPortFree(t *testing.T) {
 		t.Errorf("FreePort returned a busy port %d: %v", free, err)
 	}
 }
+
+func TestWaitHasAllOutput(t *testing.T) {
+	var out bytes.Buffer
+	p := startSh(t, `echo first; echo "last line"; exit 3`, &out)
+	if err := p.Wait(); err == nil {
+		t.Fatal("want the exit status 3 as an error")
+	}
+	if got := p.Lines().Snapshot(); len(got) != 2 || got[1] != "last line" {
+		t.Fatalf("after Wait, Lines should hold the whole output, got %q", got)
+	}
+}

@@ -76,11 +76,12 @@ func (r *RunLocal) WaitReady(ctx context.Context) error {
 	return nil
 }
 
-// WaitExit waits for run-local to exit and returns its exit error.
+// WaitExit waits for run-local to exit and returns its exit error; Output
+// then holds everything it printed.
 func (r *RunLocal) WaitExit(ctx context.Context) error {
 	select {
 	case <-r.proc.Done():
-		return r.proc.Err()
+		return r.proc.Wait()
 	case <-ctx.Done():
 		return fmt.Errorf("run-local still runs: %w", ctx.Err())
 	}

@@ -10,6 +10,9 @@ GO ?= go
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
 # The pinned control plane (etcd + kube-apiserver) is built from Go modules by
 # hack/build-control-plane.sh into a per-user cache and linked here.
 K8S_VERSION := $(shell sed -nE 's#^[[:space:]]*(require[[:space:]]+)?k8s.io/kubernetes[[:space:]]+(v[^[:space:]]+).*#\2#p' hack/controlplane/kube-apiserver/go.mod | head -1)
@@ -63,12 +66,16 @@ fmt: ## Run go fmt.
 vet: ## Run go vet.
 	$(GO) vet ./...
 
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (.golangci.yml: vet, staticcheck, errcheck, ... and the package boundaries as depguard rules).
+	$(GOLANGCI_LINT) run ./...
+
 .PHONY: control-plane
 control-plane: ## Build (or reuse) the pinned etcd and kube-apiserver into bin/k8s.
 	@hack/build-control-plane.sh "$(KUBEBUILDER_ASSETS)" >/dev/null
 
 .PHONY: test
-test: verify-gen vet chart-check control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
+test: verify-gen vet lint chart-check control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...
 	$(GO) test -tags e2e -timeout $(TEST_TIMEOUT) -count=1 ./test/e2e/...
@@ -131,6 +138,13 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
+$(GOLANGCI_LINT):
+	@mkdir -p $(LOCALBIN)
+	GOBIN=$(LOCALBIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(LOCALBIN)/golangci-lint $(GOLANGCI_LINT)
 
 ##@ Benchmark
 

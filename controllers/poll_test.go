@@ -35,9 +35,8 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 		t.Errorf("a parked job looked (poll=%v, wait=%s)", poll, wait)
 	}
 	// The scouts poll with a fine backoff while their jobs run.
-	at := t0
 	for _, age := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
-		at = t0.Add(age)
+		at := t0.Add(age)
 		if poll, _ := p.PollNow(key(0), id(0), typ, at); !poll {
 			t.Fatalf("a scout must poll at age %s", age)
 		}

@@ -207,7 +207,7 @@ func resetStep(op *drv1alpha1.Operation) {
 // After the SDRS action was sent the operation finishes and is recorded,
 // and the next one brings the group to the new site.
 func (r *ProtectionGroupReconciler) cancelReason(s *scope, op *drv1alpha1.Operation) (string, bool) {
-	desired := drv1alpha1.Site(s.pg.Spec.DesiredActiveSite)
+	desired := s.pg.Spec.DesiredActiveSite
 	if !specOf(op).movesSite || desired == op.To || op.Result != "" {
 		return "", false
 	}
@@ -729,13 +729,6 @@ func jobStart(job *sdrs.Job, op *drv1alpha1.Operation) time.Time {
 		return job.BeginTime
 	}
 	return attemptedAt(op)
-}
-
-func groupStatus(s *scope) string {
-	if s.group == nil {
-		return "unknown"
-	}
-	return s.group.Status
 }
 
 func zoneOf(s *scope, site drv1alpha1.Site) string {

@@ -42,7 +42,7 @@ func (r *ProtectionGroupReconciler) patchStatus(ctx context.Context, s *scope) e
 	for i := 0; i < rebaseAttempts && apierrors.IsConflict(err); i++ {
 		current := &drv1alpha1.ProtectionGroup{}
 		if gerr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.pg), current); gerr != nil {
-			return fmt.Errorf("%w (and cannot read the current copy: %v)", err, gerr)
+			return fmt.Errorf("%w (and cannot read the current copy: %v)", err, gerr) //nolint:errorlint // only the conflict is the cause callers test for
 		}
 		if !sameDecisionInputs(s.base, current) {
 			return err

@@ -79,7 +79,7 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "cannot start envtest (run `make control-plane` first): %v\n", err)
 		return 1
 	}
-	defer env.Stop() //nolint:errcheck
+	defer env.Stop() //nolint:errcheck // the process exits next; a failed stop changes nothing
 	restCfg = cfg
 
 	emu, err := emulator.New(emulator.Config{ProjectID: projectID, AccessKey: accessKey, SecretKey: secretKey,
@@ -88,7 +88,7 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "cannot start emulator: %v\n", err)
 		return 1
 	}
-	defer emu.Close() //nolint:errcheck
+	defer emu.Close()
 	sdrsSrv := httptest.NewServer(emu.SDRSHandler())
 	defer sdrsSrv.Close()
 	ecsSrv := httptest.NewServer(emu.ECSHandler())

@@ -188,7 +188,7 @@ func TestJudgeAttemptGrid(t *testing.T) {
 									f.failures = []sdrs.Job{failedJob("job-x", spec.jobType, verdictT0.Add(time.Second))}
 								}
 								name := fmt.Sprintf("%s from %s: group %q at %s, %s, accepted=%v, failure=%v",
-									typ, before, status, site, map[bool]string{true: "young", false: "old"}[now == young], accepted, withFailure)
+									typ, before, status, site, map[bool]string{true: "young", false: "old"}[now.Equal(young)], accepted, withFailure)
 								checkVerdictRules(t, name, f, judgeAttempt(f))
 							}
 						}

@@ -15,7 +15,7 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "dr.sdrs.io", Version: "v1alpha1"}
 
 	// SchemeBuilder adds the Go types to the GroupVersionKind scheme.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion} //nolint:staticcheck // SA1019: the kubebuilder layout; the types register with SchemeBuilder.Register in init
 
 	// AddToScheme adds the types in this group-version to the given scheme.
 	AddToScheme = SchemeBuilder.AddToScheme

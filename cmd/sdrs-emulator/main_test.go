@@ -65,7 +65,9 @@ func TestRunProfile(t *testing.T) {
 	}()
 	defer func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	}()
 	var addr string
 	lines := bufio.NewScanner(pr)
@@ -75,7 +77,7 @@ func TestRunProfile(t *testing.T) {
 			addr = m[1]
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if addr == "" {
 		t.Fatal("no listening line with the profile")
 	}
@@ -116,7 +118,7 @@ func TestRun(t *testing.T) {
 			addrs[m[1]] = m[2]
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if len(addrs) != 2 {
 		t.Fatalf("no listening lines in:\n%s", logText.String())
 	}
@@ -173,7 +175,9 @@ func TestRunTLS(t *testing.T) {
 	}()
 	defer func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	}()
 	addrs := map[string]string{}
 	lines := bufio.NewScanner(pr)
@@ -183,7 +187,7 @@ func TestRunTLS(t *testing.T) {
 			addrs[m[1]] = m[2]
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if len(addrs) != 2 {
 		t.Fatal("no tls=true listening lines")
 	}
@@ -196,7 +200,8 @@ func TestRunTLS(t *testing.T) {
 			t.Fatalf("https with the CA: %v", err)
 		}
 		resp.Body.Close()
-		if _, err := http.Get("https://" + addr + "/"); err == nil {
+		if resp, err := http.Get("https://" + addr + "/"); err == nil {
+			resp.Body.Close()
 			t.Fatal("a client without the CA was not refused")
 		}
 	}

@@ -192,8 +192,10 @@ func translate(err error, tgt target) error {
 	return fromTransport(err)
 }
 
+// isTyped reports whether err itself, not an error it wraps, is one of
+// ours: only such an error passes through Translate as it is.
 func isTyped(err error) bool {
-	switch err.(type) {
+	switch err.(type) { //nolint:errorlint // err itself, not its chain: see above
 	case *NotFoundError, *ThrottledError, *PreconditionError, *UnauthorizedError,
 		*TransientError, *InvalidRequestError, *SecretError:
 		return true

@@ -61,7 +61,7 @@ func (p *Plan) SetSpecForMove(field string, from, to any) {
 	if p.Restore == nil {
 		p.Restore = &Restore{spec: map[string]any{}}
 	}
-	var back any = from
+	back := from
 	if fmt.Sprint(from) == "" {
 		back = nil // unset before: remove it again, so the CRD default applies
 	}

@@ -187,7 +187,7 @@ func timedOut(ctx context.Context, pending []*tracker, failures []error, o Optio
 		// A group's own outcome is the more urgent news; the timeout is
 		// in the message.
 		f := failed(failures)
-		return cli.WithCode(cli.Code(f), fmt.Errorf("%v; %v", f, err))
+		return cli.WithCode(cli.Code(f), fmt.Errorf("%w; %w", f, err))
 	}
 	return err
 }

@@ -60,10 +60,7 @@ func states() []state {
 			obj: func() *unstructured.Unstructured {
 				pg := newPG(1)
 				pg.Status.ObservedGeneration = 0
-				pg.Status.Conditions = kconds(1,
-					ready(metav1.ConditionFalse, drv1alpha1.SDRSUnavailableReason, "SDRS answered 503; retrying"),
-					reconciling(true, drv1alpha1.SDRSUnavailableReason, "SDRS answered 503; retrying"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(1, drv1alpha1.SDRSUnavailableReason, "SDRS answered 503; retrying")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "generation 1: SDRS answered 503; retrying",
@@ -76,10 +73,7 @@ func states() []state {
 				pg := newPG(1)
 				pg.Status.ObservedGeneration = 1
 				pg.Status.CurrentOperation = op(drv1alpha1.OperationCreate, drv1alpha1.StepSDRSAction, "job-create-1", 1)
-				pg.Status.Conditions = kconds(1,
-					ready(metav1.ConditionFalse, drv1alpha1.CreatingReason, "create SDRS group erp: SDRS job job-create-1 is RUNNING"),
-					reconciling(true, drv1alpha1.CreatingReason, "create SDRS group erp: SDRS job job-create-1 is RUNNING"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(1, drv1alpha1.CreatingReason, "create SDRS group erp: SDRS job job-create-1 is RUNNING")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "Create in progress (step SDRSAction): create SDRS group erp",
@@ -114,10 +108,7 @@ func states() []state {
 			obj: func() *unstructured.Unstructured {
 				pg := converged(2)
 				pg.Generation = 3
-				pg.Status.Conditions = kconds(3,
-					ready(metav1.ConditionFalse, drv1alpha1.ThrottledReason, "SDRS answered 429; retrying after 2s"),
-					reconciling(true, drv1alpha1.ThrottledReason, "SDRS answered 429; retrying after 2s"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(3, drv1alpha1.ThrottledReason, "SDRS answered 429; retrying after 2s")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "generation 3: SDRS answered 429",
@@ -131,10 +122,7 @@ func states() []state {
 				pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget
 				pg.Status.CurrentOperation = op(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepStopServers, "", 2)
 				pg.Status.CurrentOperation.ServerJobID = "ecs-job-7"
-				pg.Status.Conditions = kconds(2,
-					ready(metav1.ConditionFalse, drv1alpha1.StoppingServersReason, "planned failover to target: stopping servers s-1 (ECS job ecs-job-7)"),
-					reconciling(true, drv1alpha1.StoppingServersReason, "planned failover to target: stopping servers s-1 (ECS job ecs-job-7)"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(2, drv1alpha1.StoppingServersReason, "planned failover to target: stopping servers s-1 (ECS job ecs-job-7)")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "PlannedFailover in progress (step StopServers): planned failover to target: stopping servers",
@@ -147,10 +135,7 @@ func states() []state {
 				pg := converged(2)
 				pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget
 				pg.Status.CurrentOperation = op(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepSDRSAction, "job-rev-1", 2)
-				pg.Status.Conditions = kconds(2,
-					ready(metav1.ConditionFalse, drv1alpha1.PlannedFailoverInProgressReason, "planned failover to target: SDRS job job-rev-1 is RUNNING"),
-					reconciling(true, drv1alpha1.PlannedFailoverInProgressReason, "planned failover to target: SDRS job job-rev-1 is RUNNING"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(2, drv1alpha1.PlannedFailoverInProgressReason, "planned failover to target: SDRS job job-rev-1 is RUNNING")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "PlannedFailover in progress (step SDRSAction): planned failover to target: SDRS job job-rev-1",
@@ -180,10 +165,7 @@ func states() []state {
 				pg.Spec.ServerPower = drv1alpha1.ServerPowerManual
 				pg.Status.CurrentOperation = op(drv1alpha1.OperationPlannedFailover, drv1alpha1.StepWaitServersStopped, "", 2)
 				pg.Status.CurrentOperation.Servers = []string{"s-1", "s-2"}
-				pg.Status.Conditions = kconds(2,
-					ready(metav1.ConditionFalse, drv1alpha1.WaitingForServersStoppedReason, "stop servers s-1, s-2 at cn-north-4a to continue"),
-					reconciling(true, drv1alpha1.WaitingForServersStoppedReason, "stop servers s-1, s-2 at cn-north-4a to continue"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(2, drv1alpha1.WaitingForServersStoppedReason, "stop servers s-1, s-2 at cn-north-4a to continue")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "stop servers s-1, s-2",
@@ -196,10 +178,7 @@ func states() []state {
 				pg := converged(2)
 				pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget
 				pg.Status.Replication = &drv1alpha1.ReplicationObservation{Status: "copying", Progress: 42}
-				pg.Status.Conditions = kconds(2,
-					ready(metav1.ConditionFalse, drv1alpha1.ReplicationNotSynchronizedReason, "replication is copying (42%); the planned failover waits until it is active"),
-					reconciling(true, drv1alpha1.ReplicationNotSynchronizedReason, "replication is copying (42%); the planned failover waits until it is active"),
-					stalledCond(false, "", ""))
+				pg.Status.Conditions = progressingConds(2, drv1alpha1.ReplicationNotSynchronizedReason, "replication is copying (42%); the planned failover waits until it is active")
 				return object(pg)
 			},
 			argo: health.Progressing, argoMessage: "replication is copying (42%)",
@@ -419,6 +398,12 @@ func kconds(gen int64, readyC, reconcilingC, stalledC metav1.Condition) []metav1
 		out[i].ObservedGeneration = gen
 	}
 	return out
+}
+
+// progressingConds is kconds while the operator works on generation gen:
+// Ready=False and Reconciling=True with the same reason and message.
+func progressingConds(gen int64, reason, message string) []metav1.Condition {
+	return kconds(gen, ready(metav1.ConditionFalse, reason, message), reconciling(true, reason, message), stalledCond(false, "", ""))
 }
 
 // pausedConds is kconds with Paused=True, as the operator writes it while

@@ -68,9 +68,7 @@ type PreconditionError struct {
 	Message string
 }
 
-func (e *PreconditionError) Error() string {
-	return sanitize(fmt.Sprintf(errPreconditionFmt, paren(e.Code), suffix(e.Message)))
-}
+func (e *PreconditionError) Error() string { return codeMessage(errPreconditionFmt, e.Code, e.Message) }
 
 // UnauthorizedError says the credentials were refused or lack a permission
 // (HTTP 401/403, APIGW.03xx, SDRS.0001-0005, IAM errors).
@@ -79,9 +77,7 @@ type UnauthorizedError struct {
 	Message string
 }
 
-func (e *UnauthorizedError) Error() string {
-	return sanitize(fmt.Sprintf(errUnauthorizedFmt, paren(e.Code), suffix(e.Message)))
-}
+func (e *UnauthorizedError) Error() string { return codeMessage(errUnauthorizedFmt, e.Code, e.Message) }
 
 // TransientError says the call failed for a reason that a later retry may
 // not meet: 5xx, timeouts, refused connections, truncated or garbled
@@ -121,7 +117,7 @@ type InvalidRequestError struct {
 }
 
 func (e *InvalidRequestError) Error() string {
-	return sanitize(fmt.Sprintf(errInvalidRequestFmt, paren(e.Code), suffix(e.Message)))
+	return codeMessage(errInvalidRequestFmt, e.Code, e.Message)
 }
 
 // SecretError says the credentials Secret a ProviderConfig names is missing,
@@ -148,10 +144,7 @@ func (e *SecretError) Error() string {
 }
 
 // IsNotFound reports whether err says the addressed resource does not exist.
-func IsNotFound(err error) bool {
-	var e *NotFoundError
-	return errors.As(err, &e)
-}
+func IsNotFound(err error) bool { return is[*NotFoundError](err) }
 
 // IsThrottled reports whether err asks the caller to slow down, and for how
 // long.
@@ -174,29 +167,17 @@ func IsPrecondition(err error) (code string, ok bool) {
 }
 
 // IsUnauthorized reports whether the credentials were refused.
-func IsUnauthorized(err error) bool {
-	var e *UnauthorizedError
-	return errors.As(err, &e)
-}
+func IsUnauthorized(err error) bool { return is[*UnauthorizedError](err) }
 
 // IsTransient reports whether a later retry may succeed.
-func IsTransient(err error) bool {
-	var e *TransientError
-	return errors.As(err, &e)
-}
+func IsTransient(err error) bool { return is[*TransientError](err) }
 
 // IsInvalidRequest reports whether the request itself was wrong.
-func IsInvalidRequest(err error) bool {
-	var e *InvalidRequestError
-	return errors.As(err, &e)
-}
+func IsInvalidRequest(err error) bool { return is[*InvalidRequestError](err) }
 
 // IsSecretError reports whether the credentials Secret is missing or
 // incomplete.
-func IsSecretError(err error) bool {
-	var e *SecretError
-	return errors.As(err, &e)
-}
+func IsSecretError(err error) bool { return is[*SecretError](err) }
 
 // ErrorCode returns the cloud error code (for example "SDRS.1002") carried
 // by any typed error of this package, or "".
@@ -224,6 +205,18 @@ func ErrorCode(err error) string {
 		return iv.Code
 	}
 	return ""
+}
+
+// is reports whether err's chain holds an error of type E.
+func is[E error](err error) bool {
+	var e E
+	return errors.As(err, &e)
+}
+
+// codeMessage is the Error text of the errors that carry only a cloud
+// code and message: format takes the " (code)" and ": message" parts.
+func codeMessage(format, code, message string) string {
+	return sanitize(fmt.Sprintf(format, paren(code), suffix(message)))
 }
 
 func paren(code string) string {

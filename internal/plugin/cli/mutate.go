@@ -64,6 +64,31 @@ func (o *MutateOptions) Validate() error {
 
 func (o *MutateOptions) dryRun() bool { return o.DryRun != DryRunNone }
 
+// BindMutate adds the shared flags to cmd and sets its RunE, the same for
+// every verb that changes a group: take the group names from args, check
+// the verb's own flags (check, nil when it has none) and then the shared
+// ones, connect, and call run.
+func BindMutate(cmd *cobra.Command, mo *MutateOptions, newEnv func() (*Env, error),
+	check func() error, run func(ctx context.Context, env *Env) error) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		mo.Names = args
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
+		}
+		if err := mo.Validate(); err != nil {
+			return err
+		}
+		env, err := newEnv()
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), env)
+	}
+	mo.AddFlags(cmd)
+}
+
 // PlanFunc decides what to change on one group. It returns a refusal
 // (Usagef) when the verb must not act on that group.
 type PlanFunc func(pg *drv1alpha1.ProtectionGroup) (Plan, error)

@@ -1,6 +1,8 @@
 package failover
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -35,22 +37,13 @@ prints the kubectl patch that does it. Without --wait it prints that patch
 at once: run it when the group is Ready at --to.`,
 		Example: `  kubectl sdrs failover app1 --to target --allow-data-loss --wait
   kubectl sdrs failover -l tier=app --to target --allow-data-loss --dry-run`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			mo.Names, o.To = args, drv1alpha1.Site(to)
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := mo.Validate(); err != nil {
-				return err
-			}
-			env, err := newEnv()
-			if err != nil {
-				return err
-			}
-			return Run(cmd.Context(), env, mo, o)
-		},
 	}
-	mo.AddFlags(cmd)
+	cli.BindMutate(cmd, &mo, newEnv, func() error {
+		o.To = drv1alpha1.Site(to)
+		return o.Validate()
+	}, func(ctx context.Context, env *cli.Env) error {
+		return Run(ctx, env, mo, o)
+	})
 	cmd.Flags().BoolVar(&o.AllowDataLoss, "allow-data-loss", false, "accept losing data written since the last replication (required)")
 	cmd.Flags().StringVar(&to, "to", "", "the site to fail over to: source or target (required)")
 	return cmd

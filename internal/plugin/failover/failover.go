@@ -63,8 +63,5 @@ func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions, o Options) err
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if err := mo.Validate(); err != nil {
-		return err
-	}
 	return wait.Apply(ctx, env, mo, Plan(o), wait.Expect{})
 }

@@ -1,6 +1,8 @@
 package pause
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -39,18 +41,9 @@ const (
 
 func newCmd(newEnv func() (*cli.Env, error), paused bool, cmd *cobra.Command) *cobra.Command {
 	var mo cli.MutateOptions
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		mo.Names = args
-		if err := mo.Validate(); err != nil {
-			return err
-		}
-		env, err := newEnv()
-		if err != nil {
-			return err
-		}
-		return Run(cmd.Context(), env, mo, paused)
-	}
-	mo.AddFlags(cmd)
+	cli.BindMutate(cmd, &mo, newEnv, nil, func(ctx context.Context, env *cli.Env) error {
+		return Run(ctx, env, mo, paused)
+	})
 	wait := cmd.Flags().Lookup("wait")
 	wait.Usage = resumeWaitUsage
 	if paused {

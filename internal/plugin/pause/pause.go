@@ -25,9 +25,6 @@ func Plan(paused bool) cli.PlanFunc {
 // Run patches the selected groups and, with --wait, waits until the
 // operator reports Paused=True (pause), or Paused=False and Ready (resume).
 func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions, paused bool) error {
-	if err := mo.Validate(); err != nil {
-		return err
-	}
 	exp := wait.Expect{Pause: wait.PauseOff}
 	if paused {
 		exp.Pause = wait.PauseOn

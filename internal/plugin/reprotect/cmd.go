@@ -1,6 +1,8 @@
 package reprotect
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -17,18 +19,9 @@ Enabled (the operator re-protects by itself after a forced failover), set the
 dr.sdrs.io/retry annotation instead, so that a re-protect that stalled on a
 failed SDRS job is tried once more.`,
 		Example: `  kubectl sdrs reprotect app1 --wait`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			mo.Names = args
-			if err := mo.Validate(); err != nil {
-				return err
-			}
-			env, err := newEnv()
-			if err != nil {
-				return err
-			}
-			return Run(cmd.Context(), env, mo)
-		},
 	}
-	mo.AddFlags(cmd)
+	cli.BindMutate(cmd, &mo, newEnv, nil, func(ctx context.Context, env *cli.Env) error {
+		return Run(ctx, env, mo)
+	})
 	return cmd
 }

@@ -1,6 +1,8 @@
 package retry
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
@@ -17,18 +19,9 @@ repeat a failed SDRS job for the same spec by itself (no retry storms); a new
 annotation value lets it try exactly once more. With --wait, waits for the
 outcome of that new attempt.`,
 		Example: `  kubectl sdrs retry app1 --wait`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			mo.Names = args
-			if err := mo.Validate(); err != nil {
-				return err
-			}
-			env, err := newEnv()
-			if err != nil {
-				return err
-			}
-			return Run(cmd.Context(), env, mo)
-		},
 	}
-	mo.AddFlags(cmd)
+	cli.BindMutate(cmd, &mo, newEnv, nil, func(ctx context.Context, env *cli.Env) error {
+		return Run(ctx, env, mo)
+	})
 	return cmd
 }

@@ -23,9 +23,6 @@ func Plan(token string) cli.PlanFunc {
 // Run patches the selected groups and, with --wait, waits for the retried
 // operation's outcome (not the old failure).
 func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions) error {
-	if err := mo.Validate(); err != nil {
-		return err
-	}
 	token := cli.RetryToken(env)
 	return wait.Apply(ctx, env, mo, Plan(token), wait.Expect{RetryToken: token})
 }

@@ -1,6 +1,8 @@
 package switchover
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -25,22 +27,13 @@ the production site is down, use failover instead.`,
 		Example: `  kubectl sdrs switchover app1 --to target --wait
   kubectl sdrs switchover -l tier=web --to target --dry-run
   kubectl sdrs switchover --all -A --to source`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			mo.Names, o.To = args, drv1alpha1.Site(to)
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := mo.Validate(); err != nil {
-				return err
-			}
-			env, err := newEnv()
-			if err != nil {
-				return err
-			}
-			return Run(cmd.Context(), env, mo, o)
-		},
 	}
-	mo.AddFlags(cmd)
+	cli.BindMutate(cmd, &mo, newEnv, func() error {
+		o.To = drv1alpha1.Site(to)
+		return o.Validate()
+	}, func(ctx context.Context, env *cli.Env) error {
+		return Run(ctx, env, mo, o)
+	})
 	cmd.Flags().StringVar(&to, "to", "", "the site to make active: source or target (required)")
 	cmd.Flags().BoolVar(&o.KeepMode, "keep-mode", false, "leave spec.failoverMode as it is instead of setting Planned")
 	return cmd

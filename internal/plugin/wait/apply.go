@@ -10,8 +10,12 @@ import (
 // Apply is what every verb that changes a group does: patch each selected
 // group, then, with --wait, wait for the generation it wrote (and the site
 // it asked for) to be Ready. It lives here rather than in cli so that cli
-// stays free of the waiting logic.
+// stays free of the waiting logic. It checks mo first, so that a verb's
+// Run refuses bad flags even when it is called without its command.
 func Apply(ctx context.Context, env *cli.Env, mo cli.MutateOptions, plan cli.PlanFunc, exp Expect) error {
+	if err := mo.Validate(); err != nil {
+		return err
+	}
 	targets, err := cli.Mutate(ctx, env, mo, plan)
 	if !mo.Wait || len(targets) == 0 {
 		return err

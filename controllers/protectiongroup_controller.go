@@ -77,6 +77,8 @@ type ProtectionGroupReconciler struct {
 	expect *writeExpectations
 	// conflicts spaces the looks at objects whose status writes conflict.
 	conflicts *conflictBackoff
+	// facts holds the project-wide reads behind failover readiness.
+	facts fleetFacts
 }
 
 // DefaultStalledRecheck is how often a Stalled group is looked at again
@@ -160,6 +162,7 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.reconcileProviderConfig,
 		r.reconcileCreate,
 		r.reconcileObserve,
+		r.reconcileReadinessFacts,
 		r.reconcileOperation,
 		r.reconcileDesiredState,
 	)
@@ -257,6 +260,8 @@ func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.T
 	setProtectedCondition(pg, s.group, now)
 	setServersRunningCondition(pg, now)
 	s.firstSwap = trackFirstSwap(pg, s.group, s.finished, now)
+	setReadiness(pg, readinessInput{spec: &pg.Spec, group: s.group, facts: s.facts,
+		inFlight: pg.Status.CurrentOperation, running: servingRunning(pg)}, now)
 	setLoginGuidance(pg, now)
 	setKstatusConditions(pg, o, s.converged, now)
 	if o.retErr == nil {

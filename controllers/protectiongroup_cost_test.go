@@ -93,6 +93,13 @@ func TestPlannedFailoverCost(t *testing.T) {
 	// (the one that wrote Ready) is not the failover's.
 	if n := callsSince(t, "ShowProtectionGroup", g.ID, flipped); n != 2 {
 		t.Errorf("group reads for one failover: %d, want 2 (decide, job ended)", n)
+		all, _ := admin.Calls(context.Background(), "", g.ID)
+		for _, c := range all {
+			if !c.Time.Before(flipped.Add(-time.Second)) {
+				t.Logf("call %s %s %s %d", c.Time.Format("15:04:05.000"), c.Operation, c.Path, c.StatusCode)
+			}
+		}
+		t.Logf("flipped at %s", flipped.Format("15:04:05.000"))
 	}
 	if n := callsSince(t, "ListProtectedInstances", g.ID, flipped); n != 1 {
 		t.Errorf("instance reads for one failover: %d, want 1 (the servers are checked off before the action; the failover proves what changed after)", n)

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"time"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -24,10 +25,11 @@ type decision struct {
 	err error // waitError or stallError when the spec cannot be met now
 }
 
-// decide compares the spec with the observed SDRS group. It is pure, so
+// decide compares the spec with the observed SDRS group and the worst
+// fault level of its replication pairs (-1 when not read). It is pure, so
 // every row of the SDRS state machine has a table test.
-func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup) decision {
-	desired := drv1alpha1.Site(spec.DesiredActiveSite)
+func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, fault int) decision {
+	desired := spec.DesiredActiveSite
 	active := drv1alpha1.Site(g.PriorityStation)
 	wantProtected := spec.Protection != drv1alpha1.ProtectionDisabled
 	move := active != desired
@@ -56,6 +58,13 @@ func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.Protectio
 		return decision{}
 
 	case sdrs.StatusAvailable, sdrs.StatusErrorStarting:
+		if wantProtected && g.ProtectedInstanceCount == 0 && g.ReplicationCount == 0 {
+			// SDRS protects replication pairs: starting an empty group
+			// only fails. The sync notices members when they are added.
+			return decision{err: stalled(drv1alpha1.NoReplicationPairsReason,
+				"SDRS group %s has no protected instances, so there is nothing to protect and SDRS would refuse; add the servers with the SDRS console (Protection Groups > Add Protected Instance) or the API (POST /v1/{project_id}/protected-instances with server_group_id %s), then protection starts by itself",
+				g.ID, g.ID)}
+		}
 		if wantProtected {
 			return decision{op: drv1alpha1.OperationEnableProtection, to: active}
 		}
@@ -67,7 +76,7 @@ func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.Protectio
 
 	case sdrs.StatusProtected, sdrs.StatusErrorReversing, sdrs.StatusErrorFailingOver, sdrs.StatusErrorStopping:
 		if move {
-			return decideMove(name, spec, g, active, desired)
+			return decideMove(name, spec, g, fault, active, desired)
 		}
 		if !wantProtected && (g.Status == sdrs.StatusProtected || g.Status == sdrs.StatusErrorStopping) {
 			return decision{op: drv1alpha1.OperationDisableProtection, to: active}
@@ -84,8 +93,14 @@ func decide(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.Protectio
 
 // decideMove picks planned failover or failover for a protected group
 // whose active site differs from the desired one.
-func decideMove(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, active, desired drv1alpha1.Site) decision {
-	unhealthy := g.HealthStatus == sdrs.HealthAbnormal
+func decideMove(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.ProtectionGroup, fault int, active, desired drv1alpha1.Site) decision {
+	if fault == sdrs.FaultLinkBroken {
+		return decision{err: waiting(drv1alpha1.FailoverNotAllowedReason, busyPoll,
+			"a replication pair of the group reports fault level 5 (the replication link is broken): SDRS allows no failover to %s until it is repaired; waiting", desired)}
+	}
+	// Fault level 2 (the production disk is unusable) is SDRS advising a
+	// forced failover, as an unhealthy production site is.
+	unhealthy := g.HealthStatus == sdrs.HealthAbnormal || fault == sdrs.FaultFailoverAdvised
 	forced := spec.FailoverMode == drv1alpha1.FailoverForced ||
 		(spec.FailoverMode == drv1alpha1.FailoverAuto && unhealthy)
 
@@ -97,9 +112,13 @@ func decideMove(name string, spec *drv1alpha1.ProtectionGroupSpec, g *sdrs.Prote
 		return decision{op: drv1alpha1.OperationFailover, to: desired}
 	}
 	if unhealthy {
+		why := fmt.Sprintf("the production site %s is unhealthy", g.ProductionZone())
+		if g.HealthStatus != sdrs.HealthAbnormal {
+			why = "a replication pair reports fault level 2 (the production disk cannot be read or written; SDRS advises a forced failover)"
+		}
 		return decision{err: stalled(drv1alpha1.ProductionSiteUnhealthyReason,
-			"the production site %s is unhealthy, so a planned failover cannot run; to fail over to %s accepting data loss up to the RPO, run `kubectl sdrs failover %s --to %s --allow-data-loss` (or set spec.failoverMode: Forced with spec.allowDataLoss: true)",
-			g.ProductionZone(), desired, name, desired)}
+			"%s, so a planned failover cannot run; to fail over to %s accepting data loss up to the RPO, run `kubectl sdrs failover %s --to %s --allow-data-loss` (or set spec.failoverMode: Forced with spec.allowDataLoss: true)",
+			why, desired, name, desired)}
 	}
 	if g.Status != sdrs.StatusProtected && g.Status != sdrs.StatusErrorReversing {
 		return decision{err: stalled(drv1alpha1.PreconditionNotMetReason,

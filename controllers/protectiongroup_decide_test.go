@@ -20,7 +20,8 @@ func TestDecide(t *testing.T) {
 	}
 	group := func(status string, at sdrs.Site, replication, health string) *sdrs.ProtectionGroup {
 		return &sdrs.ProtectionGroup{ID: "g", Status: status, PriorityStation: at, ReplicationStatus: replication,
-			HealthStatus: health, SourceAvailabilityZone: "az1", TargetAvailabilityZone: "az2"}
+			HealthStatus: health, SourceAvailabilityZone: "az1", TargetAvailabilityZone: "az2",
+			ProtectedInstanceCount: 1, ReplicationCount: 1}
 	}
 	const (
 		src, tgt = drv1alpha1.SiteSource, drv1alpha1.SiteTarget
@@ -29,12 +30,39 @@ func TestDecide(t *testing.T) {
 		auto     = drv1alpha1.FailoverAuto
 		on, off  = drv1alpha1.ProtectionEnabled, drv1alpha1.ProtectionDisabled
 	)
+	empty := group(sdrs.StatusAvailable, sdrs.SiteSource, "", "")
+	empty.ProtectedInstanceCount, empty.ReplicationCount = 0, 0
 	cases := map[string]struct {
 		reason string
 		spec   drv1alpha1.ProtectionGroupSpec
 		group  *sdrs.ProtectionGroup
+		fault  int
 		want   want
 	}{
+		"EmptyGroupCannotBeProtected": {
+			reason: "A created group has no members: enabling protection would only fail, so it stalls naming what is missing.",
+			spec:   spec(src, planned, on), group: empty,
+			want: want{reason: drv1alpha1.NoReplicationPairsReason, stall: true},
+		},
+		"EmptyGroupUnprotectedIsFine": {
+			reason: "An empty group with protection Disabled needs nothing.",
+			spec:   spec(src, planned, off), group: empty,
+		},
+		"FaultLevel5BlocksEveryMove": {
+			reason: "Fault level 5: SDRS allows no failover, not even a forced one; wait for the repair.",
+			spec:   spec(tgt, forced, on), group: group(sdrs.StatusProtected, sdrs.SiteSource, "active", "normal"), fault: sdrs.FaultLinkBroken,
+			want: want{reason: drv1alpha1.FailoverNotAllowedReason},
+		},
+		"AutoForcedOnFaultLevel2": {
+			reason: "Auto: fault level 2 is SDRS advising a forced failover, even while the group reads healthy.",
+			spec:   spec(tgt, auto, on), group: group(sdrs.StatusProtected, sdrs.SiteSource, "active", "normal"), fault: sdrs.FaultFailoverAdvised,
+			want: want{op: drv1alpha1.OperationFailover, to: tgt},
+		},
+		"PlannedStallsOnFaultLevel2": {
+			reason: "Planned never loses data: fault level 2 needs a person to choose a forced failover.",
+			spec:   spec(tgt, planned, on), group: group(sdrs.StatusProtected, sdrs.SiteSource, "active", "normal"), fault: sdrs.FaultFailoverAdvised,
+			want: want{reason: drv1alpha1.ProductionSiteUnhealthyReason, stall: true},
+		},
 		"Converged": {
 			reason: "A protected group at the desired site needs nothing.",
 			spec:   spec(src, planned, on), group: group(sdrs.StatusProtected, sdrs.SiteSource, "active", "normal"),
@@ -136,7 +164,7 @@ func TestDecide(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := decide("web", &tc.spec, tc.group)
+			d := decide("web", &tc.spec, tc.group, tc.fault)
 			got := want{op: d.op, to: d.to}
 			var we *waitError
 			var se *stallError

@@ -95,6 +95,25 @@ func (r *ProtectionGroupReconciler) reconcileObserve(ctx context.Context, s *sco
 	return nil
 }
 
+// reconcileReadinessFacts looks up the group's replication pairs and
+// instances in the project-wide read (fleet_facts.go), read again at most
+// once a sync interval for every group together. It never stops the
+// phases: without the facts, readiness is unknown and decisions fall back
+// to the group's own health.
+func (r *ProtectionGroupReconciler) reconcileReadinessFacts(ctx context.Context, s *scope) error {
+	if s.group == nil {
+		return nil
+	}
+	key := fmt.Sprintf("%s/%s/%d", s.pc.Name, s.pc.UID, s.pc.Generation)
+	f, err := r.facts.forGroup(ctx, key, s.client, s.group.ID, r.syncInterval(s), r.Clock())
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Info("cannot read the project's replication pairs and instances; failover readiness unknown", "error", err.Error())
+		return nil
+	}
+	s.facts = f
+	return nil
+}
+
 // refreshServers reads the power of some servers into status.instances.
 func (r *ProtectionGroupReconciler) refreshServers(ctx context.Context, s *scope, ids []string) error {
 	power := make(map[string]string, len(ids))
@@ -149,7 +168,11 @@ func (r *ProtectionGroupReconciler) reconcileOperation(ctx context.Context, s *s
 // reconcileDesiredState compares the spec with the group and starts the
 // operation that brings them together, if any.
 func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s *scope) error {
-	d := decide(s.pg.Name, &s.pg.Spec, s.group)
+	fault := -1
+	if s.facts != nil {
+		fault = s.facts.worstFault
+	}
+	d := decide(s.pg.Name, &s.pg.Spec, s.group, fault)
 	if d.err != nil {
 		return d.err
 	}

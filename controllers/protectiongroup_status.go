@@ -83,17 +83,26 @@ func needsInstanceRefresh(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGrou
 // servingNotRunning lists the servers at the active site whose power was
 // read and is not ACTIVE.
 func servingNotRunning(pg *drv1alpha1.ProtectionGroup) []string {
-	var off []string
+	return servingServers(pg, func(power string) bool { return power != sdrs.PowerActive })
+}
+
+// servingRunning lists the servers at the active site reported running.
+func servingRunning(pg *drv1alpha1.ProtectionGroup) []string {
+	return servingServers(pg, func(power string) bool { return power == sdrs.PowerActive })
+}
+
+func servingServers(pg *drv1alpha1.ProtectionGroup, match func(power string) bool) []string {
+	var out []string
 	for _, in := range pg.Status.Instances {
 		srv := in.SourceServer
 		if in.ServingSite == drv1alpha1.SiteTarget {
 			srv = in.TargetServer
 		}
-		if srv.ID != "" && srv.Power != "" && srv.Power != sdrs.PowerActive {
-			off = append(off, srv.ID)
+		if srv.ID != "" && srv.Power != "" && match(srv.Power) {
+			out = append(out, srv.ID)
 		}
 	}
-	return off
+	return out
 }
 
 // setServersRunningCondition says whether the servers at the active site

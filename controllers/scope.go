@@ -19,6 +19,10 @@ type scope struct {
 	// group is the SDRS group as read in this reconcile (nil if not read).
 	group *sdrs.ProtectionGroup
 
+	// facts are the group's pairs and instances from the project-wide
+	// read (nil when not read).
+	facts *groupFacts
+
 	// converged is set when the group matches the spec and nothing is in
 	// flight; only then is Ready True.
 	converged bool

@@ -32,6 +32,18 @@ type Client interface {
 	// ListReplicationPairs lists the replication pairs of a group (every
 	// page), with their fault level.
 	ListReplicationPairs(ctx context.Context, groupID string) ([]ReplicationPair, error)
+	// ListAllReplicationPairs lists every replication pair of the project
+	// (every page, 1000 a call), so that one read serves the readiness of a
+	// whole fleet. A repeat only reads again.
+	ListAllReplicationPairs(ctx context.Context) ([]ReplicationPair, error)
+	// ListAllProtectedInstances lists every protected instance of the
+	// project (every page, 1000 a call).
+	ListAllProtectedInstances(ctx context.Context) ([]ProtectedInstance, error)
+	// RPOExceededPairs returns how many replication pairs of the project
+	// were above their RPO target at SDRS's latest statistics point of the
+	// last hour, or -1 when there is none. SDRS counts per project, not per
+	// group.
+	RPOExceededPairs(ctx context.Context) (int, error)
 	// ListFailedJobs lists the task center's failed jobs of a group (every
 	// page). SDRS keeps a failed job there until someone deletes it, also
 	// when the job left no mark on the group's status.

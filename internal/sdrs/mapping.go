@@ -132,7 +132,7 @@ func pairFromSDK(r *model.ShowReplicationParams) ReplicationPair {
 		level = n
 	}
 	return ReplicationPair{
-		ID: clean(r.Id), Name: clean(r.Name), Status: clean(r.Status),
+		ID: clean(r.Id), Name: clean(r.Name), Status: clean(r.Status), GroupID: clean(r.ServerGroupId),
 		ReplicationStatus: clean(r.ReplicationStatus.Value()), FaultLevel: level,
 	}
 }
@@ -258,4 +258,28 @@ func osType(md map[string]string) string {
 		return osWindows
 	}
 	return ""
+}
+
+// rpoFilterLayout is the time format of the RPO statistics' filters
+// ("yyyy-MM-dd HH:mm:ss.SSS"); points are "yyyy-MM-dd HH:mm", which sorts
+// as text.
+const rpoFilterLayout = "2006-01-02 15:04:05.000"
+
+// rpoPoint is one point of SDRS's RPO statistics: how many replication
+// pairs were above their RPO target then.
+type rpoPoint struct {
+	at string
+	n  int
+}
+
+// latestRPOPoint returns the count of the newest point, or -1 when there
+// is none. The layout sorts as text.
+func latestRPOPoint(points []rpoPoint) int {
+	latest, n := "", -1
+	for _, p := range points {
+		if p.at >= latest {
+			latest, n = p.at, p.n
+		}
+	}
+	return n
 }

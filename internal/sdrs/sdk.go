@@ -28,6 +28,7 @@ type sdrsAPI interface {
 	ShowJobStatus(*model.ShowJobStatusRequest) (*model.ShowJobStatusResponse, error)
 	ListFailureJobs(*model.ListFailureJobsRequest) (*model.ListFailureJobsResponse, error)
 	ListReplications(*model.ListReplicationsRequest) (*model.ListReplicationsResponse, error)
+	ListRpoStatistics(*model.ListRpoStatisticsRequest) (*model.ListRpoStatisticsResponse, error)
 	CreateProtectionGroup(*model.CreateProtectionGroupRequest) (*model.CreateProtectionGroupResponse, error)
 	DeleteProtectionGroup(*model.DeleteProtectionGroupRequest) (*model.DeleteProtectionGroupResponse, error)
 	StartProtectionGroup(*model.StartProtectionGroupRequest) (*model.StartProtectionGroupResponse, error)
@@ -53,6 +54,7 @@ const (
 	opShowJobStatus                = "ShowJobStatus"
 	opListFailureJobs              = "ListFailureJobs"
 	opListReplications             = "ListReplications"
+	opListRpoStatistics            = "ListRpoStatistics"
 	opCreateProtectionGroup        = "CreateProtectionGroup"
 	opDeleteProtectionGroup        = "DeleteProtectionGroup"
 	opStartProtectionGroup         = "StartProtectionGroup"
@@ -364,6 +366,53 @@ func (c *sdkClient) ListReplicationPairs(ctx context.Context, groupID string) ([
 			return sliceOf(r.Replications), r.Count
 		},
 		pairFromSDK)
+}
+
+func (c *sdkClient) ListAllReplicationPairs(ctx context.Context) ([]ReplicationPair, error) {
+	return listPages(ctx, c, opListReplications, target{}, "replication pairs",
+		func(limit, offset *int32) (*model.ListReplicationsResponse, error) {
+			return c.sdrs.ListReplications(&model.ListReplicationsRequest{Limit: limit, Offset: offset})
+		},
+		func(r *model.ListReplicationsResponse) ([]model.ShowReplicationParams, *int32) {
+			return sliceOf(r.Replications), r.Count
+		},
+		pairFromSDK)
+}
+
+func (c *sdkClient) ListAllProtectedInstances(ctx context.Context) ([]ProtectedInstance, error) {
+	return listPages(ctx, c, opListProtectedInstances, target{}, "protected instances",
+		func(limit, offset *int32) (*model.ListProtectedInstancesResponse, error) {
+			return c.sdrs.ListProtectedInstances(&model.ListProtectedInstancesRequest{Limit: limit, Offset: offset})
+		},
+		func(r *model.ListProtectedInstancesResponse) ([]model.ShowProtectedInstanceParams, *int32) {
+			return sliceOf(r.ProtectedInstances), r.Count
+		},
+		instanceFromSDK)
+}
+
+// rpoWindow is how far back the RPO statistics are read: SDRS records a
+// point every few minutes, so an hour always holds the latest one.
+const rpoWindow = time.Hour
+
+func (c *sdkClient) RPOExceededPairs(ctx context.Context) (int, error) {
+	now := time.Now().UTC()
+	start, end := now.Add(-rpoWindow).Format(rpoFilterLayout), now.Format(rpoFilterLayout)
+	kind := "replication"
+	points, err := listPages(ctx, c, opListRpoStatistics, target{}, "RPO statistics",
+		func(limit, offset *int32) (*model.ListRpoStatisticsResponse, error) {
+			return c.sdrs.ListRpoStatistics(&model.ListRpoStatisticsRequest{Limit: limit, Offset: offset,
+				StartTime: &start, EndTime: &end, ResourceType: &kind})
+		},
+		func(r *model.ListRpoStatisticsResponse) ([]model.RpoStattisticsParams, *int32) {
+			return sliceOf(r.ResourceRpoStatistics), r.Count
+		},
+		func(p *model.RpoStattisticsParams) rpoPoint {
+			return rpoPoint{at: clean(p.PointTime), n: int(p.ResourceNum)}
+		})
+	if err != nil {
+		return 0, err
+	}
+	return latestRPOPoint(points), nil
 }
 
 func (c *sdkClient) ListFailedJobs(ctx context.Context, groupID string) ([]Job, error) {

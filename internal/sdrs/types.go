@@ -46,6 +46,14 @@ const (
 )
 
 // Server power states, as ECS reports them.
+// Protected instance statuses that stop a failover (sdrs-api.md §6.3).
+const (
+	// InstanceInvalid: a server of the instance was deleted.
+	InstanceInvalid = "invalid"
+	// InstanceFault: the instance's replication is abnormal.
+	InstanceFault = "fault"
+)
+
 const (
 	PowerActive  = "ACTIVE"
 	PowerShutoff = "SHUTOFF"
@@ -103,6 +111,7 @@ type ProtectedInstance struct {
 type ReplicationPair struct {
 	ID                string
 	Name              string
+	GroupID           string
 	Status            string
 	ReplicationStatus string
 	// FaultLevel is SDRS's fault_level: 0 none, 2 the production disk is

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
@@ -37,11 +35,7 @@ func run(m *testing.M) int {
 	if testing.Short() {
 		return m.Run() // needAPIServer skips every test that needs envtest
 	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: testenv.AssetsDir(),
-	}
+	env := testenv.Environment()
 	cfg, err := env.Start()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cannot start envtest (run `make control-plane` first): %v\n", err)

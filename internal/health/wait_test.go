@@ -3,9 +3,7 @@ package health_test
 import (
 	"context"
 	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
@@ -35,28 +32,7 @@ func TestKubectlWaitPassesOnlyForTheCurrentGeneration(t *testing.T) {
 	if err != nil {
 		t.Skip("kubectl is not installed")
 	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: testenv.AssetsDir(),
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("cannot start envtest (run `make control-plane` first): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	user, err := env.AddUser(envtest.User{Name: "runbook", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kcPath := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, kcPath := testenv.StartAPIServer(t)
 	scheme := clientgoscheme.Scheme
 	if err := drv1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)

@@ -49,46 +49,49 @@ func NewRecorder() *Recorder {
 
 func newRecorder() *Recorder {
 	return &Recorder{
-		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "operations_total",
-			Help: "SDRS operations finished, by type (PlannedFailover, Failover, Reprotect, ...) and result (Succeeded, Failed).",
-		}, []string{"type", "result"}),
+		operations: counterVec("operations_total",
+			"SDRS operations finished, by type (PlannedFailover, Failover, Reprotect, ...) and result (Succeeded, Failed).",
+			"type", "result"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "operation_duration_seconds",
 			Help:    "Time from an operation's intent to its end, including server stop/start steps.",
 			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600},
 		}, []string{"type"}),
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "operations_in_flight",
-			Help: "Operations currently in flight, by type.",
-		}, []string{"type"}),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "cloud_api_calls_total",
-			Help: "SDRS and ECS API calls, by SDK operation.",
-		}, []string{"operation"}),
-		callErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "cloud_api_errors_total",
-			Help: "SDRS and ECS API calls that failed, by SDK operation and error code (a code the operator knows, \"other\", or \"none\" without a code).",
-		}, []string{"operation", "code"}),
+		inFlight: gaugeVec("operations_in_flight",
+			"Operations currently in flight, by type.",
+			"type"),
+		calls: counterVec("cloud_api_calls_total",
+			"SDRS and ECS API calls, by SDK operation.",
+			"operation"),
+		callErrors: counterVec("cloud_api_errors_total",
+			"SDRS and ECS API calls that failed, by SDK operation and error code (a code the operator knows, \"other\", or \"none\" without a code).",
+			"operation", "code"),
 		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "cloud_api_call_duration_seconds",
 			Help:    "Latency of SDRS and ECS API calls, including rate-limit waits.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation"}),
-		activeSite: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "active_site",
-			Help: "1 for the site (source or target) that serves production now, per ProtectionGroup.",
-		}, []string{"namespace", "name", "site"}),
-		conditions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "protectiongroup_condition",
-			Help: "1 for the current status (True, False, Unknown) of each condition of each ProtectionGroup, 0 for the others.",
-		}, []string{"namespace", "name", "type", "status"}),
-		replActive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "replication_active",
-			Help: "1 when SDRS replication of a ProtectionGroup with protection Enabled is active, else 0.",
-		}, []string{"namespace", "name"}),
+		activeSite: gaugeVec("active_site",
+			"1 for the site (source or target) that serves production now, per ProtectionGroup.",
+			"namespace", "name", "site"),
+		conditions: gaugeVec("protectiongroup_condition",
+			"1 for the current status (True, False, Unknown) of each condition of each ProtectionGroup, 0 for the others.",
+			"namespace", "name", "type", "status"),
+		replActive: gaugeVec("replication_active",
+			"1 when SDRS replication of a ProtectionGroup with protection Enabled is active, else 0.",
+			"namespace", "name"),
 		current: map[string]string{},
 	}
+}
+
+// counterVec and gaugeVec are the metrics with nothing but a name, a help
+// text and labels, all in the operator's namespace.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+}
+
+func gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
 }
 
 // ObserveCall counts one cloud API call; it matches sdrs.CallObserver.

@@ -3,8 +3,6 @@ package plugin_test
 import (
 	"context"
 	"github.com/sdrs-operator/sdrs-operator/internal/testenv"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -175,28 +172,7 @@ func kubeconfigClient(t *testing.T, path string) client.WithWatch {
 // an admin client and the path of a kubeconfig for the same user.
 func startAPIServer(t *testing.T) (client.Client, string) {
 	t.Helper()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(testenv.RepoRoot(), "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: testenv.AssetsDir(),
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("cannot start envtest (run `make control-plane` first): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	user, err := env.AddUser(envtest.User{Name: "runbook", Groups: []string{"system:masters"}}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := user.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, kc, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, path := testenv.StartAPIServer(t)
 	s := cli.Scheme()
 	if err := corev1.AddToScheme(s); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -300,10 +301,9 @@ func TestConnectRateLimitEnforced(t *testing.T) {
 	}
 }
 
-func TestConnectInsecureWarnsOnEveryBuild(t *testing.T) {
-	_, url := quotaCloud(t)
-	kube := fake.NewClientBuilder().WithObjects(validSecret()).Build()
-	conn := NewConnector(kube)
+// logCapture is a context whose logger records every line, and a function
+// that returns the lines so far.
+func logCapture() (context.Context, func() []string) {
 	var (
 		mu   sync.Mutex
 		logs []string
@@ -313,6 +313,18 @@ func TestConnectInsecureWarnsOnEveryBuild(t *testing.T) {
 		defer mu.Unlock()
 		logs = append(logs, prefix+" "+args)
 	}, funcr.Options{}))
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(logs)
+	}
+}
+
+func TestConnectInsecureWarnsOnEveryBuild(t *testing.T) {
+	_, url := quotaCloud(t)
+	kube := fake.NewClientBuilder().WithObjects(validSecret()).Build()
+	conn := NewConnector(kube)
+	ctx, logged := logCapture()
 
 	pc := providerConfig(url)
 	pc.Spec.InsecureSkipTLSVerify = true
@@ -326,8 +338,7 @@ func TestConnectInsecureWarnsOnEveryBuild(t *testing.T) {
 	if _, err := conn.Connect(ctx, pc); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	logs := logged()
 	if len(logs) != 2 {
 		t.Fatalf("logs = %q, want one warning per client built (2)", logs)
 	}

@@ -3,11 +3,8 @@ package sdrs
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
@@ -119,15 +116,7 @@ func TestConnectRefusesHTTPAfterOptInIsRemoved(t *testing.T) {
 func TestConnectPlainHTTPWarnsOnEveryBuild(t *testing.T) {
 	_, url := quotaCloud(t)
 	conn := NewConnector(fake.NewClientBuilder().WithObjects(validSecret()).Build())
-	var (
-		mu   sync.Mutex
-		logs []string
-	)
-	ctx := logr.NewContext(context.Background(), funcr.New(func(prefix, args string) {
-		mu.Lock()
-		defer mu.Unlock()
-		logs = append(logs, prefix+" "+args)
-	}, funcr.Options{}))
+	ctx, logged := logCapture()
 
 	pc := providerConfig(url) // http, opted in
 	for range 2 {             // the second is cached: no new client, no new warning
@@ -144,8 +133,7 @@ func TestConnectPlainHTTPWarnsOnEveryBuild(t *testing.T) {
 	if _, err := conn.Connect(ctx, secure); err != nil { // opted in, but all https
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	logs := logged()
 	if len(logs) != 2 {
 		t.Fatalf("logs = %q, want one warning per client built over http (2)", logs)
 	}

@@ -23,6 +23,13 @@ func Plan(token string) cli.PlanFunc {
 // Run patches the selected groups and, with --wait, waits for the retried
 // operation's outcome (not the old failure).
 func Run(ctx context.Context, env *cli.Env, mo cli.MutateOptions) error {
+	return RunPlan(ctx, env, mo, Plan)
+}
+
+// RunPlan is Run with the plan for a fresh retry token made by planFor:
+// with --wait it waits for the outcome of what that token retries.
+// reprotect shares it.
+func RunPlan(ctx context.Context, env *cli.Env, mo cli.MutateOptions, planFor func(token string) cli.PlanFunc) error {
 	token := cli.RetryToken(env)
-	return wait.Apply(ctx, env, mo, Plan(token), wait.Expect{RetryToken: token})
+	return wait.Apply(ctx, env, mo, planFor(token), wait.Expect{RetryToken: token})
 }

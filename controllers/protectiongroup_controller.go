@@ -213,8 +213,9 @@ func (r *ProtectionGroupReconciler) summarize(ctx context.Context, s *scope, _ c
 		}
 	}
 	// A finished operation's Event says how the reconcile ended, unless
-	// another operation started right after it: its step gets its own.
-	if reason := readyReason(pg); reason != s.initialReady && (s.finished == nil || pg.Status.CurrentOperation != nil) {
+	// another operation started right after it, or the next step stalls:
+	// those get their own.
+	if reason := readyReason(pg); reason != s.initialReady && (s.finished == nil || pg.Status.CurrentOperation != nil || o.stalled) {
 		msg := readyMessage(pg)
 		if s.issuedJobID != "" && pg.Status.CurrentOperation != nil {
 			msg = fmt.Sprintf("%s: SDRS job %s started", describe(pg.Status.CurrentOperation), s.issuedJobID)

@@ -362,10 +362,12 @@ func TestServerStartFailureThenRetry(t *testing.T) {
 	})
 	before := calls(t, "ShowProtectionGroup", g.ID)
 	waitForCalls(t, "ShowProtectionGroup", g.ID, before+1)
-	cur = get(t, pg)
-	if c := condition(cur, drv1alpha1.StalledCondition); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "were not started") {
-		t.Errorf("Stalled after a later look: %+v", c)
-	}
+	// The look's status write follows its read.
+	waitFor(t, pg, "still Stalled after a later look", func(p *drv1alpha1.ProtectionGroup) bool {
+		c := condition(p, drv1alpha1.StalledCondition)
+		return p.Annotations[drv1alpha1.RefreshAnnotation] == "1" && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "were not started") &&
+			condition(p, drv1alpha1.ReadyCondition).Status == metav1.ConditionFalse
+	})
 	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Annotations[drv1alpha1.RetryAnnotation] = "1" })
 	cur = waitFor(t, pg, "Ready at target with servers running", func(p *drv1alpha1.ProtectionGroup) bool {
 		return readyAt(drv1alpha1.SiteTarget)(p) && condition(p, drv1alpha1.ServersRunningCondition).Status == metav1.ConditionTrue

@@ -213,4 +213,3 @@ func waitEvent(t *testing.T, pg *drv1alpha1.ProtectionGroup, reason string) {
 	NewWithT(t).Eventually(func() []string { return events(t, pg) }, converge, poll).Should(ContainElement(reason),
 		"no %s Event", reason)
 }
-

@@ -19,6 +19,8 @@ type MetricsRecorder interface {
 	OperationFinished(opType, result string, d time.Duration)
 	SetConditions(namespace, name string, conds map[string]string)
 	SetReplicationActive(namespace, name string, active, exported bool)
+	SetFaultLevel(namespace, name string, level int)
+	SetRPOExceededPairs(providerConfig string, n int)
 	Forget(namespace, name string)
 }
 
@@ -29,4 +31,6 @@ func (noopMetrics) SetActiveSite(string, string, string)            {}
 func (noopMetrics) OperationFinished(string, string, time.Duration) {}
 func (noopMetrics) SetConditions(string, string, map[string]string) {}
 func (noopMetrics) SetReplicationActive(string, string, bool, bool) {}
+func (noopMetrics) SetFaultLevel(string, string, int)               {}
+func (noopMetrics) SetRPOExceededPairs(string, int)                 {}
 func (noopMetrics) Forget(string, string)                           {}

@@ -283,6 +283,9 @@ func (r *ProtectionGroupReconciler) publishMetrics(pg *drv1alpha1.ProtectionGrou
 	m.SetConditions(pg.Namespace, pg.Name, conds)
 	active := pg.Status.Replication != nil && pg.Status.Replication.Status == "active"
 	m.SetReplicationActive(pg.Namespace, pg.Name, active, pg.Spec.Protection != drv1alpha1.ProtectionDisabled && pg.Status.Group != nil)
+	if r := pg.Status.Readiness; r != nil {
+		m.SetFaultLevel(pg.Namespace, pg.Name, int(r.WorstFaultLevel))
+	}
 }
 
 func (r *ProtectionGroupReconciler) syncInterval(s *scope) time.Duration {

@@ -111,6 +111,7 @@ func (r *ProtectionGroupReconciler) reconcileReadinessFacts(ctx context.Context,
 		return nil
 	}
 	s.facts = f
+	r.Metrics.SetRPOExceededPairs(s.pc.Name, f.rpoExceeded)
 	return nil
 }
 

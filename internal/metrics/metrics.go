@@ -26,6 +26,8 @@ type Recorder struct {
 	activeSite *prometheus.GaugeVec
 	conditions *prometheus.GaugeVec
 	replActive *prometheus.GaugeVec
+	faultLevel *prometheus.GaugeVec
+	rpoPairs   *prometheus.GaugeVec
 
 	mu      sync.Mutex
 	current map[string]string // group key -> in-flight operation type
@@ -42,7 +44,8 @@ func NewRecorder() *Recorder {
 	once.Do(func() {
 		shared = newRecorder()
 		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
-			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive)
+			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive,
+			shared.faultLevel, shared.rpoPairs)
 	})
 	return shared
 }
@@ -80,6 +83,12 @@ func newRecorder() *Recorder {
 		replActive: gaugeVec("replication_active",
 			"1 when SDRS replication of a ProtectionGroup with protection Enabled is active, else 0.",
 			"namespace", "name"),
+		faultLevel: gaugeVec("replication_fault_level",
+			"Worst SDRS fault_level of a ProtectionGroup's replication pairs: 0 none, 2 forced failover advised, 5 no failover allowed.",
+			"namespace", "name"),
+		rpoPairs: gaugeVec("rpo_exceeded_pairs",
+			"Replication pairs of a ProviderConfig's project above their RPO target at SDRS's latest statistics point (SDRS counts per project).",
+			"provider_config"),
 		current: map[string]string{},
 	}
 }
@@ -173,9 +182,30 @@ func (r *Recorder) SetReplicationActive(namespace, name string, active, exported
 	r.replActive.WithLabelValues(namespace, name).Set(v)
 }
 
+// SetFaultLevel publishes the worst fault level of a group's pairs; a
+// negative level (not read) removes the series.
+func (r *Recorder) SetFaultLevel(namespace, name string, level int) {
+	if level < 0 {
+		r.faultLevel.DeleteLabelValues(namespace, name)
+		return
+	}
+	r.faultLevel.WithLabelValues(namespace, name).Set(float64(level))
+}
+
+// SetRPOExceededPairs publishes a project's count of pairs above their RPO
+// target; a negative count (SDRS had none) removes the series.
+func (r *Recorder) SetRPOExceededPairs(providerConfig string, n int) {
+	if n < 0 {
+		r.rpoPairs.DeleteLabelValues(providerConfig)
+		return
+	}
+	r.rpoPairs.WithLabelValues(providerConfig).Set(float64(n))
+}
+
 // Forget removes every per-group series of a deleted ProtectionGroup.
 func (r *Recorder) Forget(namespace, name string) {
 	r.SetActiveSite(namespace, name, "")
 	r.replActive.DeleteLabelValues(namespace, name)
+	r.faultLevel.DeleteLabelValues(namespace, name)
 	r.conditions.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 }

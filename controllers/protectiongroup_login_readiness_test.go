@@ -144,7 +144,7 @@ func TestFailoverReadiness(t *testing.T) {
 	if n := sent(t, "StartFailoverProtectionGroup", g.ID); n != 1 {
 		t.Errorf("failover calls: %d, want 1", n)
 	}
-	cur = waitFor(t, pg, "Ready at target", readyAt(drv1alpha1.SiteTarget))
+	waitFor(t, pg, "Ready at target", readyAt(drv1alpha1.SiteTarget))
 
 	if err := admin.SetInstanceStatus(context.Background(), inst, "fault"); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package emulator
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -65,8 +66,8 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request, f adminFun
 	}
 	e.mu.Unlock()
 	if err != nil {
-		ae, ok := err.(*apiError)
-		if !ok {
+		var ae *apiError
+		if !errors.As(err, &ae) {
 			ae = errorf(http.StatusInternalServerError, codeInternal, "%v", err)
 		}
 		writeJSON(w, ae.Status, errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message}})

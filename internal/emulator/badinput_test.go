@@ -130,7 +130,7 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("no X-Request-Id")
 			}
 			var eb errorBody
-			if json.Unmarshal(body, &eb); eb.Error.Message == "" {
+			if err := json.Unmarshal(body, &eb); err != nil || eb.Error.Message == "" {
 				t.Errorf("error without message: %s", body)
 			}
 		})

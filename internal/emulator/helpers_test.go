@@ -203,17 +203,6 @@ func (e *env) group(id string) model.ShowProtectionGroupParams {
 	return *ok(e.sdrs.ShowProtectionGroup(&model.ShowProtectionGroupRequest{ServerGroupId: id})).must(e.t).ServerGroup
 }
 
-// waitGroup polls until the group reaches the status.
-func (e *env) waitGroup(id, status string) model.ShowProtectionGroupParams {
-	e.t.Helper()
-	var g model.ShowProtectionGroupParams
-	eventually(e.t, "group "+id+" "+status, func() bool {
-		g = e.group(id)
-		return g.Status == status
-	})
-	return g
-}
-
 // waitReplication polls until the group's replication status is as given.
 func (e *env) waitReplication(id, replStatus string) model.ShowProtectionGroupParams {
 	e.t.Helper()

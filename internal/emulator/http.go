@@ -84,7 +84,7 @@ func (e *Emulator) serveAPI(a *api, w http.ResponseWriter, r *http.Request) {
 		ErrorCode:  errorCodeOf(aerr),
 		Applied:    c.applied,
 	})
-	e.saveLocked()
+	_ = e.saveLocked() // logged inside; the answer does not depend on it
 	e.mu.Unlock()
 
 	if aerr != nil && aerr.Status == http.StatusTooManyRequests {

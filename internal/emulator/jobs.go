@@ -377,7 +377,7 @@ func (e *Emulator) after(name string, d time.Duration, f func()) {
 		}
 		delete(e.timers, name)
 		f()
-		e.saveLocked()
+		_ = e.saveLocked() // logged inside; a timer has no caller to tell
 	})
 	e.timers[name] = t
 }

@@ -176,10 +176,10 @@ func (e *Emulator) seedGroup(sg SeedGroup) SeedGroupResult {
 	for _, si := range sg.Instances {
 		out.Instances = append(out.Instances, e.seedInstance(g, si))
 	}
-	switch {
-	case sg.ReplicationStatus == replActive:
+	switch sg.ReplicationStatus {
+	case replActive:
 		e.setSync(g, replActive, 100)
-	case sg.ReplicationStatus == replCopying:
+	case replCopying:
 		e.startSync(g, 0)
 	}
 	return out

@@ -27,6 +27,9 @@ const (
 	// site would run now; False says why, and whether a forced failover
 	// would (reason ForcedFailoverOnly). It changes nothing by itself.
 	FailoverReadyCondition = "FailoverReady"
+	// DrillUpToDateCondition is True while the group's last passed DR
+	// drill is younger than spec.drillInterval.
+	DrillUpToDateCondition = "DrillUpToDate"
 )
 
 // Reasons for Ready, Reconciling and Stalled. An Event carries the same string.
@@ -176,6 +179,16 @@ const (
 	// ServersMustBeStoppedReason: with serverPower Manual, a planned
 	// failover needs the production servers stopped by a person first.
 	ServersMustBeStoppedReason = "ServersMustBeStopped"
+)
+
+// Reasons for DrillUpToDate.
+const (
+	// DrillPassedRecentlyReason: a drill passed within spec.drillInterval.
+	DrillPassedRecentlyReason = "DrillPassedRecently"
+	// DrillOverdueReason: the last passed drill is older than the interval.
+	DrillOverdueReason = "DrillOverdue"
+	// NoDrillPassedReason: no drill of this group has passed yet.
+	NoDrillPassedReason = "NoDrillPassed"
 )
 
 // Event reasons that belong to no condition.

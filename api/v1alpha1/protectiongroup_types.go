@@ -181,6 +181,13 @@ type ProtectionGroupSpec struct {
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
+	// DrillInterval is how young the group's last passed DR drill must be;
+	// older, DrillUpToDate turns False (SDRS's own "no drill in 3 months"
+	// filter uses 90 days).
+	// +optional
+	// +kubebuilder:default="2160h"
+	DrillInterval *metav1.Duration `json:"drillInterval,omitempty"`
+
 	// Login describes what the operator cannot read from the cloud but
 	// needs to say which credentials open the servers after a swap.
 	// +optional
@@ -552,6 +559,19 @@ type ServerLogin struct {
 	Until *metav1.Time `json:"until,omitempty"`
 }
 
+// DrillRecord names a drill and its verdict.
+type DrillRecord struct {
+	// Name of the ProtectionGroupDrill.
+	// +required
+	Name string `json:"name"`
+	// Result: Passed or Failed; empty when the drill ended without one.
+	// +optional
+	Result DrillResult `json:"result,omitempty"`
+	// At is when the drill servers became available (when the drill ran).
+	// +optional
+	At *metav1.Time `json:"at,omitempty"`
+}
+
 // FirstSwap records what the operator knows of the group's first swap.
 type FirstSwap struct {
 	// State: NotYet, Done or Unknown.
@@ -660,6 +680,14 @@ type ProtectionGroupStatus struct {
 	// decides the login rules (status.instances[].login).
 	// +optional
 	FirstSwap *FirstSwap `json:"firstSwap,omitempty"`
+
+	// LastDrill is the group's last finished ProtectionGroupDrill.
+	// +optional
+	LastDrill *DrillRecord `json:"lastDrill,omitempty"`
+
+	// LastPassedDrill is the group's last drill that passed.
+	// +optional
+	LastPassedDrill *DrillRecord `json:"lastPassedDrill,omitempty"`
 
 	// Readiness says whether a planned and a forced failover would run
 	// now, and the SDRS facts behind it (the FailoverReady condition).

@@ -22,8 +22,9 @@ import (
 var k8s client.Client
 
 var (
-	pgGVK = schema.GroupVersionKind{Group: "dr.sdrs.io", Version: "v1alpha1", Kind: "ProtectionGroup"}
-	pcGVK = schema.GroupVersionKind{Group: "dr.sdrs.io", Version: "v1alpha1", Kind: "ProviderConfig"}
+	pgGVK    = schema.GroupVersionKind{Group: "dr.sdrs.io", Version: "v1alpha1", Kind: "ProtectionGroup"}
+	pcGVK    = schema.GroupVersionKind{Group: "dr.sdrs.io", Version: "v1alpha1", Kind: "ProviderConfig"}
+	drillGVK = schema.GroupVersionKind{Group: "dr.sdrs.io", Version: "v1alpha1", Kind: "ProtectionGroupDrill"}
 )
 
 func TestMain(m *testing.M) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -477,8 +478,9 @@ func TestProtectionGroupAdmissionAcceptsValidObjectsAndDefaults(t *testing.T) {
 			Protection:        drv1alpha1.ProtectionEnabled,
 			ServerPower:       drv1alpha1.ServerPowerManaged,
 			DeletionPolicy:    drv1alpha1.DeletionOrphan,
+			DrillInterval:     &metav1.Duration{Duration: 90 * 24 * time.Hour},
 		}
-		if pg.Spec != want {
+		if !reflect.DeepEqual(pg.Spec, want) {
 			t.Errorf("defaults (-want, +got):\n-%+v\n+%+v", want, pg.Spec)
 		}
 		// status defaults to {observedGeneration: 0}, so kstatus and

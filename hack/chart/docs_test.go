@@ -48,7 +48,7 @@ func goSources(t *testing.T, dirs ...string) map[string]string {
 // lists every exported metric.
 func TestDocsNameExportedMetrics(t *testing.T) {
 	exported := map[string]bool{}
-	nameRE := regexp.MustCompile(`Name:\s*"([a-z_]+)"`)
+	nameRE := regexp.MustCompile(`(?:Name:\s*|(?:counterVec|gaugeVec)\()"([a-z_]+)"`)
 	for _, src := range goSources(t, "internal/metrics") {
 		for _, m := range nameRE.FindAllStringSubmatch(src, -1) {
 			exported["sdrs_operator_"+m[1]] = true

@@ -70,6 +70,7 @@ func main() {
 		recordJobIDAfter time.Duration
 		sdrsTimeout      time.Duration
 		notStartedGrace  time.Duration
+		maxDrillTTL      time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -92,6 +93,8 @@ func main() {
 	flag.DurationVar(&sdrsTimeout, "sdrs-timeout", 30*time.Second, "Timeout of each SDRS and ECS HTTP call.")
 	flag.DurationVar(&notStartedGrace, "not-started-grace", controllers.DefaultNotStartedGrace,
 		"How long an SDRS or ECS call whose answer never came (a crash, a lost answer) may stay invisible in the cloud before it counts as not taken and is sent again; must exceed --sdrs-timeout by at least "+minGraceMargin.String()+".")
+	flag.DurationVar(&maxDrillTTL, "max-drill-ttl", controllers.DefaultMaxDrillTTL,
+		"Longest spec.ttl a ProtectionGroupDrill may have: its drill servers are deleted at most this long after they became available.")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -159,6 +162,17 @@ func main() {
 		NotStartedGrace:  notStartedGrace,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroup")
+		os.Exit(1)
+	}
+	if err := (&controllers.DrillReconciler{
+		Client:          mgr.GetClient(),
+		Connector:       connector,
+		Recorder:        mgr.GetEventRecorder("sdrs-operator"),
+		MaxTTL:          maxDrillTTL,
+		NotStartedGrace: notStartedGrace,
+		Metrics:         recorder,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroupDrill")
 		os.Exit(1)
 	}
 

@@ -114,3 +114,16 @@ func assertNoSecretInStatus(t *testing.T, ns string, secrets ...string) {
 		}
 	}
 }
+
+// listSDRSDrills lists a group's drills through the official SDK.
+func listSDRSDrills(t *testing.T, groupID string) []model.ShowDisasterRecoveryDrillParams {
+	t.Helper()
+	resp, err := sdkClient(t).ListDisasterRecoveryDrills(&model.ListDisasterRecoveryDrillsRequest{ServerGroupId: &groupID})
+	if err != nil {
+		t.Fatalf("cannot list drills: %v", err)
+	}
+	if resp.DisasterRecoveryDrills == nil {
+		return nil
+	}
+	return *resp.DisasterRecoveryDrills
+}

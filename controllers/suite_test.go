@@ -160,6 +160,10 @@ func startManager(opts ...func(*managerOptions)) {
 		NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
+	if err := (&controllers.DrillReconciler{Client: mgr.GetClient(), Connector: connector,
+		Recorder: mgr.GetEventRecorder("sdrs-operator"), NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
+		panic(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	mgrCancel, mgrDone = cancel, make(chan struct{})
 	go func() {

@@ -81,7 +81,7 @@ type DrillOutcomeSpec struct {
 // drill servers made from the DR-site disks in an isolated VPC, while
 // production keeps running and replicating.
 // +kubebuilder:validation:XValidation:rule="self.protectionGroupRef == oldSelf.protectionGroupRef",message="protectionGroupRef is immutable: a drill belongs to one group; create another drill"
-// +kubebuilder:validation:XValidation:rule="(has(self.drillVpcID) ? self.drillVpcID : ”) == (has(oldSelf.drillVpcID) ? oldSelf.drillVpcID : ”)",message="drillVpcID is immutable: SDRS creates the drill servers in one VPC; create another drill"
+// +kubebuilder:validation:XValidation:rule="has(self.drillVpcID) == has(oldSelf.drillVpcID) && (!has(self.drillVpcID) || self.drillVpcID == oldSelf.drillVpcID)",message="drillVpcID is immutable: SDRS creates the drill servers in one VPC; create another drill"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.release) || !oldSelf.release || (has(self.release) && self.release)",message="release cannot be undone: the drill is being deleted; create another drill"
 type ProtectionGroupDrillSpec struct {
 	// ProtectionGroupRef names the ProtectionGroup, in this namespace, to drill.

@@ -39,6 +39,7 @@ const acceptErrorAny = "any"
 var groupActionOps = []string{
 	"CreateProtectionGroup", "DeleteProtectionGroup",
 	opStartGroup, opStopGroup, opReverseGroup, opFailoverGroup,
+	"CreateDisasterRecoveryDrill", "DeleteDisasterRecoveryDrill",
 }
 
 func (f *AcceptError) validate() error {

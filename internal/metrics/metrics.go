@@ -28,6 +28,9 @@ type Recorder struct {
 	replActive *prometheus.GaugeVec
 	faultLevel *prometheus.GaugeVec
 	rpoPairs   *prometheus.GaugeVec
+	drillPhase *prometheus.GaugeVec
+	drillAge   *prometheus.GaugeVec
+	drillStuck *prometheus.GaugeVec
 
 	mu      sync.Mutex
 	current map[string]string // group key -> in-flight operation type
@@ -45,7 +48,7 @@ func NewRecorder() *Recorder {
 		shared = newRecorder()
 		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
 			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive,
-			shared.faultLevel, shared.rpoPairs)
+			shared.faultLevel, shared.rpoPairs, shared.drillPhase, shared.drillAge, shared.drillStuck)
 	})
 	return shared
 }
@@ -89,6 +92,15 @@ func newRecorder() *Recorder {
 		rpoPairs: gaugeVec("rpo_exceeded_pairs",
 			"Replication pairs of a ProviderConfig's project above their RPO target at SDRS's latest statistics point (SDRS counts per project).",
 			"provider_config"),
+		drillPhase: gaugeVec("drill_phase",
+			"1 for the current phase of each ProtectionGroupDrill (Pending, Creating, Available, Verifying, Releasing, Released, Failed), 0 for the others.",
+			"namespace", "name", "phase"),
+		drillAge: gaugeVec("drill_age_seconds",
+			"How long a ProtectionGroupDrill's servers have been available (0 before).",
+			"namespace", "name"),
+		drillStuck: gaugeVec("drill_cleanup_overdue",
+			"1 when a ProtectionGroupDrill is still not deleted 15 minutes past its expiry: its servers still cost money.",
+			"namespace", "name"),
 		current: map[string]string{},
 	}
 }
@@ -200,6 +212,32 @@ func (r *Recorder) SetRPOExceededPairs(providerConfig string, n int) {
 		return
 	}
 	r.rpoPairs.WithLabelValues(providerConfig).Set(float64(n))
+}
+
+var drillPhases = []string{"Pending", "Creating", "Available", "Verifying", "Releasing", "Released", "Failed"}
+
+// SetDrill publishes a drill's phase, age and whether its cleanup is overdue.
+func (r *Recorder) SetDrill(namespace, name, phase string, age time.Duration, cleanupOverdue bool) {
+	for _, p := range drillPhases {
+		v := 0.0
+		if p == phase {
+			v = 1
+		}
+		r.drillPhase.WithLabelValues(namespace, name, p).Set(v)
+	}
+	r.drillAge.WithLabelValues(namespace, name).Set(age.Seconds())
+	v := 0.0
+	if cleanupOverdue {
+		v = 1
+	}
+	r.drillStuck.WithLabelValues(namespace, name).Set(v)
+}
+
+// ForgetDrill removes a deleted drill's series.
+func (r *Recorder) ForgetDrill(namespace, name string) {
+	r.drillPhase.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	r.drillAge.DeleteLabelValues(namespace, name)
+	r.drillStuck.DeleteLabelValues(namespace, name)
 }
 
 // Forget removes every per-group series of a deleted ProtectionGroup.

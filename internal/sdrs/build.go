@@ -107,7 +107,7 @@ func buildClient(cfg clientConfig, limiter *rate.Limiter, observe CallObserver) 
 	}
 
 	c := &sdkClient{
-		sdrs:    sdrs.NewSdrsClient(hc),
+		sdrs:    sdrsSDK{sdrs.NewSdrsClient(hc)},
 		limiter: limiter,
 		observe: observe,
 		close:   closeFn,

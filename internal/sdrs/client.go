@@ -27,7 +27,7 @@ type Client interface {
 	// ListProtectedInstances lists every protected instance of a group,
 	// following pagination.
 	ListProtectedInstances(ctx context.Context, groupID string) ([]ProtectedInstance, error)
-	// GetJob reads an SDRS job.
+	// GetJob reads an SDRS job, drill jobs' DrillID included.
 	GetJob(ctx context.Context, jobID string) (*Job, error)
 	// ListReplicationPairs lists the replication pairs of a group (every
 	// page), with their fault level.
@@ -69,7 +69,41 @@ type Client interface {
 	// StartFailover sends failover-server-group. Same repeat rule.
 	StartFailover(ctx context.Context, id string) (jobID string, err error)
 
-	// GetServer reads an ECS server.
+	// CreateDrill starts creating a DR drill: drill servers made from the
+	// group's DR-site disks in the drill VPC (one SDRS creates when
+	// in.VpcID is empty). A name longer than MaxDrillNameBytes is an
+	// InvalidRequest error without a call. The job's DrillID names the new
+	// drill. Repeating the call creates a second drill: callers record
+	// their intent (with a deterministic name) first and, after a crash or
+	// a lost answer, look the drill up by group and name (FindDrills)
+	// before repeating. SDRS refusals: SDRS.1002 (group state) and the
+	// drill VPC codes (SDRS.1907-1911, 1921) are Precondition errors whose
+	// message names the VPC; a missing group is a NotFound error.
+	CreateDrill(ctx context.Context, in CreateDrillInput) (jobID string, err error)
+	// FindDrills lists the drills of a group whose name equals name
+	// exactly (SDRS's name filter is fuzzy; this filters again), every
+	// page. A repeat only reads again.
+	FindDrills(ctx context.Context, groupID, name string) ([]Drill, error)
+	// ListDrills lists every drill of a group (every page), for the checks
+	// before a group is deleted (SDRS refuses to delete a group with
+	// drills: SDRS.1003). A repeat only reads again.
+	ListDrills(ctx context.Context, groupID string) ([]Drill, error)
+	// GetDrill reads a drill. A missing drill (SDRS.1902) is a NotFound
+	// error.
+	GetDrill(ctx context.Context, id string) (*Drill, error)
+	// DeleteDrill starts deleting a drill, its drill servers, disks and
+	// NICs (the drill VPC stays). SDRS accepts it from available, error
+	// and error-deleting. A drill already gone is a NotFound error, which
+	// callers treat as done: SDRS.1902, and SDRS.1913 when a read confirms
+	// the drill is gone. A repeat while the first delete runs (deleting),
+	// or a delete while the drill is creating, is refused with a
+	// Precondition error (SDRS.1913) naming the drill's status, so a
+	// repeat never starts a second job; callers then poll the job or the
+	// drill.
+	DeleteDrill(ctx context.Context, id string) (jobID string, err error)
+
+	// GetServer reads an ECS server, with its addresses (drill servers
+	// have a fixed address in the drill VPC).
 	GetServer(ctx context.Context, id string) (*Server, error)
 	// StopServers stops servers (ECS os-stop). Stopping a stopped server is
 	// harmless, so a repeat has no further effect.

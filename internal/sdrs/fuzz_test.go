@@ -40,6 +40,11 @@ func FuzzGroupMapping(f *testing.F) {
 		`{"protected_instances":[null,{"server_group_id":null}],"count":null}`,
 		`{"status":"FAIL","entities":{"sub_jobs":[null,{"status":null}]}}`,
 		`{"server":{"metadata":{"os_type":null}}}`,
+		`{"server":{"addresses":{"n":[null,{"addr":null,"OS-EXT-IPS:type":null}]}}}`,
+		docDrill,
+		`{"disaster_recovery_drills":[null,{"drill_servers":[null]}],"count":null}`,
+		`{"status":"SUCCESS","entities":{"disaster_recovery_drill_id":7}}`,
+		`{"error":{"code":"SDRS.1913"}}`,
 		`{"error":{"code":"SDRS.1013"}}`,
 		`[`, `null`, `""`, ``, "\x00\xff",
 	} {
@@ -81,5 +86,13 @@ func FuzzGroupMapping(f *testing.F) {
 		check("GetServer", err)
 		_, err = c.GetServerJob(ctx, "j1")
 		check("GetServerJob", err)
+		_, err = c.GetDrill(ctx, "d1")
+		check("GetDrill", err)
+		_, err = c.FindDrills(ctx, "g1", "n")
+		check("FindDrills", err)
+		_, err = c.CreateDrill(ctx, CreateDrillInput{Name: "n", GroupID: "g1"})
+		check("CreateDrill", err)
+		_, err = c.DeleteDrill(ctx, "d1")
+		check("DeleteDrill", err)
 	})
 }

@@ -1,6 +1,7 @@
 package sdrs
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -186,6 +187,23 @@ func jobFromSDRS(r *model.ShowJobStatusResponse) *Job {
 	return j
 }
 
+// jobFromSDRSWithEntities maps a job read with the drill ID kept.
+func jobFromSDRSWithEntities(r *jobStatusResponse) *Job {
+	if r == nil {
+		return &Job{}
+	}
+	base := r.ShowJobStatusResponse
+	if r.Entities != nil {
+		e := r.Entities.JobEntities
+		base.Entities = &e
+	}
+	j := jobFromSDRS(&base)
+	if r.Entities != nil {
+		j.DrillID = deref(r.Entities.DisasterRecoveryDrillID)
+	}
+	return j
+}
+
 func jobFromECS(r *ecsmodel.ShowJobResponse) *Job {
 	if r == nil {
 		return &Job{}
@@ -237,7 +255,89 @@ func serverFromSDK(d *ecsmodel.ServerDetail) Server {
 		AvailabilityZone: clean(d.OSEXTAZavailabilityZone),
 		OSType:           osType(d.Metadata),
 		KeyName:          clean(d.KeyName),
+		Addresses:        serverAddresses(d.Addresses),
 	}
+}
+
+// ECS address types (OS-EXT-IPS:type).
+const (
+	addrFixed    = "fixed"
+	addrFloating = "floating"
+)
+
+// serverAddresses flattens ECS's addresses (network ID to addresses):
+// fixed addresses first, the primary NIC's before the others, then
+// floating ones, then any other type; networks in ID order and each
+// network's addresses in their order; each address once. Nil when there
+// is none.
+func serverAddresses(byNet map[string][]ecsmodel.ServerAddress) []string {
+	nets := make([]string, 0, len(byNet))
+	for n := range byNet {
+		nets = append(nets, n)
+	}
+	sort.Strings(nets)
+	rank := func(a *ecsmodel.ServerAddress) int {
+		var t string
+		if a.OSEXTIPStype != nil {
+			t = clean(a.OSEXTIPStype.Value())
+		}
+		switch {
+		case strings.EqualFold(t, addrFixed) && a.Primary != nil && *a.Primary:
+			return 0
+		case strings.EqualFold(t, addrFixed), t == "":
+			// No type: Nova lists fixed addresses first and ECS
+			// always types floating ones.
+			return 1
+		case strings.EqualFold(t, addrFloating):
+			return 2
+		}
+		return 3
+	}
+	type ranked struct {
+		addr string
+		rank int
+	}
+	var all []ranked
+	for _, n := range nets {
+		for i := range byNet[n] {
+			a := &byNet[n][i]
+			if addr := clean(a.Addr); addr != "" {
+				all = append(all, ranked{addr, rank(a)})
+			}
+		}
+	}
+	sort.SliceStable(all, func(i, k int) bool { return all[i].rank < all[k].rank })
+	var out []string
+	seen := make(map[string]bool, len(all))
+	for _, r := range all {
+		if !seen[r.addr] {
+			seen[r.addr] = true
+			out = append(out, r.addr)
+		}
+	}
+	return out
+}
+
+// drillFromSDK maps a DR drill.
+func drillFromSDK(p *model.ShowDisasterRecoveryDrillParams) Drill {
+	if p == nil {
+		return Drill{}
+	}
+	d := Drill{
+		ID:        clean(p.Id),
+		Name:      p.Name,
+		Status:    canonical(clean(p.Status), DrillCreating, DrillAvailable, DrillDeleting, DrillErrorDeleting, DrillError),
+		GroupID:   clean(p.ServerGroupId),
+		VpcID:     clean(p.DrillVpcId),
+		CreatedAt: parseTime(p.CreatedAt),
+	}
+	for _, s := range p.DrillServers {
+		d.Servers = append(d.Servers, DrillServer{
+			ProtectedInstanceID: clean(s.ProtectedInstance),
+			ServerID:            clean(s.DrillServerId),
+		})
+	}
+	return d
 }
 
 // osType reads the image's OS family from the server metadata. ECS's

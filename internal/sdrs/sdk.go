@@ -25,7 +25,9 @@ type sdrsAPI interface {
 	ShowProtectionGroup(*model.ShowProtectionGroupRequest) (*model.ShowProtectionGroupResponse, error)
 	ListProtectionGroups(*model.ListProtectionGroupsRequest) (*model.ListProtectionGroupsResponse, error)
 	ListProtectedInstances(*model.ListProtectedInstancesRequest) (*model.ListProtectedInstancesResponse, error)
-	ShowJobStatus(*model.ShowJobStatusRequest) (*model.ShowJobStatusResponse, error)
+	// ShowJobStatusWithEntities is ShowJobStatus decoded into a model that
+	// keeps entities.disaster_recovery_drill_id (sdk_jobs.go).
+	ShowJobStatusWithEntities(*model.ShowJobStatusRequest) (*jobStatusResponse, error)
 	ListFailureJobs(*model.ListFailureJobsRequest) (*model.ListFailureJobsResponse, error)
 	ListReplications(*model.ListReplicationsRequest) (*model.ListReplicationsResponse, error)
 	ListRpoStatistics(*model.ListRpoStatisticsRequest) (*model.ListRpoStatisticsResponse, error)
@@ -35,6 +37,10 @@ type sdrsAPI interface {
 	StopProtectionGroup(*model.StopProtectionGroupRequest) (*model.StopProtectionGroupResponse, error)
 	StartReverseProtectionGroup(*model.StartReverseProtectionGroupRequest) (*model.StartReverseProtectionGroupResponse, error)
 	StartFailoverProtectionGroup(*model.StartFailoverProtectionGroupRequest) (*model.StartFailoverProtectionGroupResponse, error)
+	CreateDisasterRecoveryDrill(*model.CreateDisasterRecoveryDrillRequest) (*model.CreateDisasterRecoveryDrillResponse, error)
+	ListDisasterRecoveryDrills(*model.ListDisasterRecoveryDrillsRequest) (*model.ListDisasterRecoveryDrillsResponse, error)
+	ShowDisasterRecoveryDrill(*model.ShowDisasterRecoveryDrillRequest) (*model.ShowDisasterRecoveryDrillResponse, error)
+	DeleteDisasterRecoveryDrill(*model.DeleteDisasterRecoveryDrillRequest) (*model.DeleteDisasterRecoveryDrillResponse, error)
 }
 
 // ecsAPI lists the *ecs.EcsClient methods this package uses.
@@ -61,6 +67,10 @@ const (
 	opStopProtectionGroup          = "StopProtectionGroup"
 	opStartReverseProtectionGroup  = "StartReverseProtectionGroup"
 	opStartFailoverProtectionGroup = "StartFailoverProtectionGroup"
+	opCreateDrill                  = "CreateDisasterRecoveryDrill"
+	opListDrills                   = "ListDisasterRecoveryDrills"
+	opShowDrill                    = "ShowDisasterRecoveryDrill"
+	opDeleteDrill                  = "DeleteDisasterRecoveryDrill"
 	opShowServer                   = "ShowServer"
 	opBatchStopServers             = "BatchStopServers"
 	opBatchStartServers            = "BatchStartServers"
@@ -296,8 +306,8 @@ func (c *sdkClient) GetJob(ctx context.Context, id string) (*Job, error) {
 	if err := checkID(ResourceJob, id); err != nil {
 		return nil, err
 	}
-	resp, err := call(ctx, c, opShowJobStatus, target{resource: ResourceJob, id: id}, func() (*model.ShowJobStatusResponse, error) {
-		return c.sdrs.ShowJobStatus(&model.ShowJobStatusRequest{JobId: id})
+	resp, err := call(ctx, c, opShowJobStatus, target{resource: ResourceJob, id: id}, func() (*jobStatusResponse, error) {
+		return c.sdrs.ShowJobStatusWithEntities(&model.ShowJobStatusRequest{JobId: id})
 	})
 	if err != nil {
 		return nil, err
@@ -305,7 +315,7 @@ func (c *sdkClient) GetJob(ctx context.Context, id string) (*Job, error) {
 	if resp == nil {
 		return nil, noBody("job")
 	}
-	j := jobFromSDRS(resp)
+	j := jobFromSDRSWithEntities(resp)
 	if j.ID == "" {
 		j.ID = id
 	}

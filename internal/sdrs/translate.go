@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -33,6 +34,9 @@ const (
 type codeRule struct {
 	kind     kind
 	resource string // for kindNotFound: what is missing
+	// drillVPC marks a refusal about the drill VPC: its message names the
+	// VPC the call gave (target.vpcID).
+	drillVPC bool
 }
 
 // codeTable maps every cloud error code we know to its meaning. Codes are
@@ -118,9 +122,19 @@ var codeTable = map[string]codeRule{
 	"SDRS.1809": {kind: kindPrecondition},                            // production site is the creation-time DR site: fail back first
 	"SDRS.1830": {kind: kindPrecondition},                            // replication pairs still synchronising
 
-	// DR drills.
+	// DR drills. The drill VPC codes need a person to fix or choose the
+	// VPC (same CIDR as the group's VPC, used by no other drill), so they
+	// are Precondition errors naming it. SDRS.1913 is "drill state forbids
+	// delete"; DeleteDrill reads the drill to tell a drill still creating
+	// or deleting from one already gone (sdk_drills.go).
 	"SDRS.1902": {kind: kindNotFound, resource: ResourceDrill}, // drill not found
+	"SDRS.1907": {kind: kindPrecondition, drillVPC: true},      // drill VPC
+	"SDRS.1908": {kind: kindPrecondition, drillVPC: true},      // drill VPC
+	"SDRS.1909": {kind: kindPrecondition, drillVPC: true},      // drill VPC
+	"SDRS.1910": {kind: kindPrecondition, drillVPC: true},      // drill VPC
+	"SDRS.1911": {kind: kindPrecondition, drillVPC: true},      // drill VPC
 	"SDRS.1913": {kind: kindPrecondition},                      // drill state forbids delete
+	"SDRS.1921": {kind: kindPrecondition, drillVPC: true},      // drill VPC already used by another drill
 
 	// API gateway in front of SDRS and ECS.
 	"APIGW.0101": {kind: kindInvalid},   // API not found: the endpoint is wrong, not the resource gone
@@ -163,6 +177,7 @@ const (
 type target struct {
 	resource string
 	id       string
+	vpcID    string // the drill VPC a drill create named; "" when SDRS makes one
 }
 
 // translate turns any error from the SDK, the transport or the cloud into
@@ -277,6 +292,9 @@ func fromHTTP(status int, code, message string, retryAfter time.Duration, tgt ta
 		}
 		return &ThrottledError{RetryAfter: retryAfter, Code: code, Message: msg}
 	case kindPrecondition:
+		if r.drillVPC {
+			msg = drillVPCMessage(tgt.vpcID, msg)
+		}
 		return &PreconditionError{Code: code, Message: msg}
 	case kindUnauthorized:
 		return &UnauthorizedError{Code: code, Message: msg}
@@ -285,6 +303,21 @@ func fromHTTP(status int, code, message string, retryAfter time.Duration, tgt ta
 	default:
 		return &TransientError{Code: code, Message: msg, StatusCode: status}
 	}
+}
+
+// Messages of drill VPC refusals.
+const (
+	msgDrillVPCFmt  = "drill VPC %s"
+	msgDrillVPCAuto = "the drill VPC SDRS creates"
+)
+
+// drillVPCMessage puts the drill VPC in front of SDRS's message.
+func drillVPCMessage(vpcID, msg string) string {
+	head := msgDrillVPCAuto
+	if vpcID != "" {
+		head = fmt.Sprintf(msgDrillVPCFmt, vpcID)
+	}
+	return sanitize(head + suffix(msg))
 }
 
 // fromTransport maps errors raised before an HTTP answer was read, or

@@ -135,6 +135,10 @@ type Server struct {
 	AvailabilityZone string
 	OSType           string // family from the image metadata: Linux, Windows, CoreOS
 	KeyName          string // ECS key_name; empty for password login
+	// Addresses are the server's IP addresses as ECS lists them: fixed
+	// (private) addresses first, the primary NIC's before the others, then
+	// floating ones; each address once.
+	Addresses []string
 }
 
 // JobStatus is the state of an asynchronous SDRS or ECS job.
@@ -161,6 +165,9 @@ type Job struct {
 	FailReason string
 	// GroupID is entities.server_group_id, set by create jobs on success.
 	GroupID string
+	// DrillID is entities.disaster_recovery_drill_id, which drill jobs
+	// carry (the SDK's JobEntities model lacks it; see GetJob).
+	DrillID string
 }
 
 // CreateGroupInput describes a protection group to create.
@@ -171,4 +178,51 @@ type CreateGroupInput struct {
 	TargetAvailabilityZone string
 	DomainID               string
 	SourceVpcID            string
+}
+
+// DR drill status values, as SDRS reports them (sdrs-api.md section 3.8).
+const (
+	DrillCreating      = "creating"
+	DrillAvailable     = "available"
+	DrillDeleting      = "deleting"
+	DrillErrorDeleting = "error-deleting"
+	DrillError         = "error"
+)
+
+// MaxDrillNameBytes is the longest DR drill name SDRS accepts, in bytes
+// (UTF-8).
+const MaxDrillNameBytes = 64
+
+// Drill is an SDRS DR drill as read: drill servers made from the DR-site
+// disks of a protection group, in an isolated drill VPC.
+type Drill struct {
+	ID      string
+	Name    string
+	Status  string // see Drill* constants
+	GroupID string
+	// VpcID is the drill VPC: the one given at creation, or the one SDRS
+	// created. SDRS keeps it after the drill is deleted.
+	VpcID     string
+	CreatedAt time.Time
+	// Servers are the drill servers, one per protected instance, once the
+	// drill is available.
+	Servers []DrillServer
+}
+
+// DrillServer is one drill server: an ECS server (GetServer reads it)
+// made for a protected instance.
+type DrillServer struct {
+	ProtectedInstanceID string
+	ServerID            string
+}
+
+// CreateDrillInput describes a DR drill to create.
+type CreateDrillInput struct {
+	// Name is at most MaxDrillNameBytes bytes.
+	Name    string
+	GroupID string
+	// VpcID is an existing drill VPC with the CIDR of the group's VPC,
+	// used by no other drill. Empty: SDRS creates one and keeps it after
+	// the drill.
+	VpcID string
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/check"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/cli"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/drill"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/failover"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/history"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/login"
@@ -45,7 +46,8 @@ Exit codes: 0 ok, 1 error, 2 usage error or refused, 3 wait timed out,
 4 operation stalled or failed, 5 the spec changed again while waiting (this
 command's request was replaced), 6 the group is paused (kubectl sdrs resume),
 7 check: some group would run only a forced failover, 8 check: some group
-would run no failover (or its readiness is unknown).`,
+would run no failover (or its readiness is unknown), 9 drill list: some
+group has no passed drill within its drill interval, or none at all.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sdrs"},
 		SilenceUsage:  true, // a runbook wants the error, not a page of flags
 		SilenceErrors: true, // Execute prints errors once, with the exit code
@@ -70,6 +72,7 @@ would run no failover (or its readiness is unknown).`,
 		history.NewCmd(newEnv),
 		login.NewCmd(newEnv),
 		check.NewCmd(newEnv),
+		drill.NewCmd(newEnv),
 	)
 	return root
 }

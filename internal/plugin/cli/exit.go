@@ -21,6 +21,8 @@ const (
 	ExitForcedOnly = 7 // check: some group would run only a forced failover now (none would run neither)
 	ExitNotReady   = 8 // check: some group would run no failover now, or its readiness is unknown
 	exitUnhandled  = ExitError
+
+	ExitDrillOverdue = 9 // drill list: some listed group has no passed drill within its drill interval, or none at all
 )
 
 // Error carries an exit code with its message.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ func TestUsageHidesInternalFlags(t *testing.T) {
 	fs := flag.NewFlagSet("run-local", flag.ContinueOnError)
 	var out bytes.Buffer
 	fs.SetOutput(&out)
-	if _, err := parseFlags(fs, []string{"--help"}); err != flag.ErrHelp {
+	if _, err := parseFlags(fs, []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
 	help := out.String()

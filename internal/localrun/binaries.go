@@ -30,7 +30,7 @@ func FreshBinaries(root, buildDir string) (string, error) {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(out, b.name), b.pkg)
 		cmd.Dir = root
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build %s: %v\n%s", b.pkg, err, msg)
+			return "", fmt.Errorf("go build %s: %w\n%s", b.pkg, err, msg)
 		}
 	}
 	return out, nil

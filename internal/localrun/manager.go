@@ -169,7 +169,7 @@ func (m *Manager) WaitHealthy(ctx context.Context) error {
 	if err := WaitHTTPOK(wctx, "http://"+m.ProbeAddr+"/readyz", 250*time.Millisecond); err != nil {
 		select {
 		case <-m.proc.Done():
-			return fmt.Errorf("the %s exited during start (%v); see its log above or %s", m.Name, m.proc.Err(), m.LogPath)
+			return fmt.Errorf("the %s exited during start (%w); see its log above or %s", m.Name, m.proc.Err(), m.LogPath)
 		default:
 			return fmt.Errorf("the %s did not become ready: %w", m.Name, err)
 		}

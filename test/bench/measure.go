@@ -242,8 +242,6 @@ func bucketExcess(ts []time.Time, rate float64, burst int, slack time.Duration) 
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-func secs(d time.Duration) float64 { return d.Seconds() }
-
 // findPids returns the PIDs of this process's children whose command line
 // contains every one of substrs.
 func findPids(substrs ...string) []int {

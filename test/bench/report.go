@@ -313,7 +313,10 @@ func (b *benchRun) idleTable(w *strings.Builder) {
 	row("… of which SDRS (ECS: the stopped production server read again, serverPower Manual)", func(r *idleResult, _ int) string {
 		return fmt.Sprintf("%.2f", r.SDRSPerGroupPerSync)
 	})
-	row("… by operation", func(r *idleResult, _ int) string { return opList(r.Calls.ByOp) })
+	row("project-wide readiness reads per syncInterval (pairs, instances, RPO; one set for all groups)", func(r *idleResult, _ int) string {
+		return fmt.Sprintf("%.2f", r.ProjectPerSync)
+	})
+	row("… by operation (both kinds)", func(r *idleResult, _ int) string { return opList(r.Calls.ByOp) })
 	row("calls per group per minute at the default 5m (from the above)", func(r *idleResult, _ int) string {
 		return fmt.Sprintf("%.3f", r.PerGroupPerSync/5)
 	})
@@ -483,8 +486,9 @@ func machineDescription() string {
 		for _, l := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
 				var kb float64
-				fmt.Sscan(f[1], &kb)
-				mem = fmt.Sprintf(", %.0f GiB RAM", kb/(1<<20))
+				if _, err := fmt.Sscan(f[1], &kb); err == nil {
+					mem = fmt.Sprintf(", %.0f GiB RAM", kb/(1<<20))
+				}
 			}
 		}
 	}

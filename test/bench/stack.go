@@ -49,7 +49,6 @@ type stackOptions struct {
 	callsPerSecond int32
 	burst          int32
 	syncInterval   time.Duration
-	managerArgs    []string
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {

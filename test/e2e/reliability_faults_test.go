@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ func relThrottling(t *testing.T) {
 	throttled, errors5xx := 0, 0
 	for _, c := range all {
 		switch {
-		case c.StatusCode == 429:
+		case c.StatusCode == http.StatusTooManyRequests:
 			throttled++
 		case c.StatusCode >= 500:
 			errors5xx++
@@ -160,7 +161,7 @@ func retryAfterViolations(calls []emutest.Call, retryAfter time.Duration) ([]str
 	for _, cs := range byGroup {
 		sort.Slice(cs, func(i, j int) bool { return cs[i].Time.Before(cs[j].Time) })
 		for i := 0; i+1 < len(cs); i++ {
-			if cs[i].StatusCode != 429 {
+			if cs[i].StatusCode != http.StatusTooManyRequests {
 				continue
 			}
 			gap := cs[i+1].Time.Sub(cs[i].Time)

@@ -146,7 +146,7 @@ var hostileAnswers = []hostile{
 	}},
 	{name: "20 MB body", respond: func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"server_group":{"name":"`))
 		chunk := bytes.Repeat([]byte("A"), 1<<20)
 		for range 20 {
@@ -158,7 +158,7 @@ var hostileAnswers = []hostile{
 	}},
 	{name: "HTML 502 from a gateway", respond: func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(502)
+		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
 	}},
 }

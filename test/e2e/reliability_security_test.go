@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -512,7 +513,7 @@ func relTLS(t *testing.T) {
 	}
 	unsigned := 0
 	for _, c := range s.calls("") {
-		if c.StatusCode == 401 {
+		if c.StatusCode == http.StatusUnauthorized {
 			unsigned++
 		}
 	}

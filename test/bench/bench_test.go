@@ -46,7 +46,10 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("Kubernetes reads per failover %.2f, want none (the attempt patch's resourceVersion is the fresh check): %v", r, f.Kube.ByMethod)
 	}
 	if f.Idle.SDRSPerGroupPerSync > 1.5 {
-		t.Errorf("idle SDRS calls per group per syncInterval %.2f, want about 1", f.Idle.SDRSPerGroupPerSync)
+		t.Errorf("idle SDRS calls per group per syncInterval %.2f, want about 1 (the group read)", f.Idle.SDRSPerGroupPerSync)
+	}
+	if p := f.Idle.ProjectPerSync; p > 4 || p < 1 {
+		t.Errorf("project-wide readiness reads per syncInterval %.2f, want about 3 (pairs, instances, RPO statistics, each one page, shared by all groups): %v", p, f.Idle.Calls.ByOp)
 	}
 	if e := f.Idle.PerGroupPerSync - f.Idle.SDRSPerGroupPerSync; e > 1.5 {
 		t.Errorf("idle ECS calls per group per syncInterval %.2f, want about 1 (the stopped production server read again on each look)", e)

@@ -64,6 +64,28 @@ func countCalls(calls []emutest.Call) callCounts {
 // SDRS is every call that is not ECS.
 func (c callCounts) SDRS() int { return c.Total - c.ByClass[classECS] }
 
+// projectWide reports the reads that serve every group of a ProviderConfig
+// at once (failover readiness): lists with no group filter.
+func projectWide(c emutest.Call) bool {
+	switch c.Operation {
+	case "ListReplications", "ListProtectedInstances", "ListRpoStatistics":
+		return c.GroupID == ""
+	}
+	return false
+}
+
+// splitProjectWide separates the project-wide reads from the rest.
+func splitProjectWide(calls []emutest.Call) (groups, project []emutest.Call) {
+	for _, c := range calls {
+		if projectWide(c) {
+			project = append(project, c)
+		} else {
+			groups = append(groups, c)
+		}
+	}
+	return groups, project
+}
+
 // between returns the calls in [from, to).
 func between(calls []emutest.Call, from, to time.Time) []emutest.Call {
 	var out []emutest.Call

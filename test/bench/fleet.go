@@ -7,7 +7,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,7 +91,11 @@ type idleResult struct {
 	// while servers at the active site are down (they are read again on
 	// each look, so that status notices when someone starts them).
 	SDRSPerGroupPerSync float64
-	CPUPerMinute        time.Duration
+	// ProjectPerSync counts the project-wide reads behind failover
+	// readiness (replication pairs, protected instances, RPO statistics)
+	// per syncInterval: one set per ProviderConfig, shared by every group.
+	ProjectPerSync float64
+	CPUPerMinute   time.Duration
 	// KubeWrites is the manager's Kubernetes writes per group per
 	// syncInterval.
 	KubeWrites float64
@@ -434,8 +437,11 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 	w := delta(m0, m1).byLabel("rest_client_requests_total", "method")
 	r.Idle.KubeWrites = (w["POST"] + w["PUT"] + w["PATCH"] + w["DELETE"]) / float64(o.n) / syncs
 	r.Idle.Calls = countCalls(calls)
-	r.Idle.PerGroupPerSync = float64(r.Idle.Calls.Total) / float64(o.n) / syncs
-	r.Idle.SDRSPerGroupPerSync = float64(r.Idle.Calls.SDRS()) / float64(o.n) / syncs
+	own, project := splitProjectWide(calls)
+	ownCalls := countCalls(own)
+	r.Idle.PerGroupPerSync = float64(ownCalls.Total) / float64(o.n) / syncs
+	r.Idle.SDRSPerGroupPerSync = float64(ownCalls.SDRS()) / float64(o.n) / syncs
+	r.Idle.ProjectPerSync = float64(len(project)) / syncs
 	r.Idle.CPUPerMinute = time.Duration(float64(ps1.CPU-ps0.CPU) / r.Idle.Window.Minutes())
 	return nil
 }
@@ -597,10 +603,3 @@ func runRateLimited(ctx context.Context, o fleetOptions, rate, burst int32) (*ra
 }
 
 // sortedDurations is a helper for the report.
-func sortedDurations(ds []time.Duration) []time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s
-}
-
-var _ = emutest.Call{}

@@ -280,7 +280,7 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 func exportedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	files, _ := os.ReadDir("../internal/metrics")
-	nameRE := regexp.MustCompile(`Name:\s*"([a-z_]+)"`)
+	nameRE := regexp.MustCompile(`(?:Name:\s*|(?:counterVec|gaugeVec)\()"([a-z_]+)"`)
 	out := map[string]bool{}
 	for _, f := range files {
 		if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {

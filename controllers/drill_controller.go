@@ -115,7 +115,7 @@ func (r *DrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res 
 	if err := r.connect(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	if r.releasing(s) {
+	if r.releasing(s) || groupDeleting(s.pg) {
 		return ctrl.Result{}, r.runDrillPhases(ctx, s, r.resolveCreate, r.release)
 	}
 	return ctrl.Result{}, r.runDrillPhases(ctx, s, r.resolveCreate, r.create, r.observeDrill, r.verify, r.judge)
@@ -139,6 +139,12 @@ func (r *DrillReconciler) releasing(s *drillScope) bool {
 		return true
 	}
 	return d.Status.ExpiresAt != nil && !r.Clock().Before(d.Status.ExpiresAt.Time)
+}
+
+// groupDeleting: the drilled group is being deleted with its SDRS group,
+// which SDRS refuses while drills exist (SDRS.1003): its drills go first.
+func groupDeleting(pg *drv1alpha1.ProtectionGroup) bool {
+	return pg != nil && !pg.DeletionTimestamp.IsZero() && pg.Spec.DeletionPolicy == drv1alpha1.DeletionDelete
 }
 
 // summarize turns the reconcile's error into conditions, an Event on each

@@ -24,6 +24,9 @@ const (
 	drillPoll = 10 * time.Second
 	// drillRetryMax caps the backoff between delete attempts.
 	drillRetryMax = 10 * time.Minute
+	// defaultDrillTTL is spec.ttl's default, for an object written
+	// without it.
+	defaultDrillTTL = 4 * time.Hour
 	// jobDrillCreate is the SDRS job type of a drill create.
 	jobDrillCreate = "createDisasterRecoveryDrill"
 )
@@ -286,10 +289,11 @@ func (r *DrillReconciler) observeDrill(ctx context.Context, s *drillScope) error
 			r.Recorder.Eventf(s.d, nil, corev1.EventTypeNormal, "DrillVpcCreated", "Drill", "SDRS created drill VPC %s; it stays after the drill", st.Drill.VpcID)
 		}
 	}
-	ttl := min(s.d.Spec.TTL.Duration, r.MaxTTL)
-	if ttl <= 0 {
-		ttl = 4 * time.Hour
+	ttl := defaultDrillTTL
+	if t := s.d.Spec.TTL; t != nil && t.Duration > 0 {
+		ttl = t.Duration
 	}
+	ttl = min(ttl, r.MaxTTL)
 	exp := metav1.NewTime(st.AvailableAt.Add(ttl))
 	st.ExpiresAt = &exp
 	if len(st.Servers) != len(dr.Servers) || missingAddresses(st.Servers) {

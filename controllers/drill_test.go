@@ -72,7 +72,7 @@ func TestDrillLifecycle(t *testing.T) {
 	waitFor(t, pg, "Ready", readyAt(drv1alpha1.SiteSource))
 
 	d := newDrill(t, ns, "q4", pg.Name, func(d *drv1alpha1.ProtectionGroupDrill) {
-		d.Spec.TTL = metav1.Duration{Duration: time.Hour}
+		d.Spec.TTL = &metav1.Duration{Duration: time.Hour}
 		d.Spec.Verify = &drv1alpha1.DrillVerifySpec{Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "check", Image: "busybox", Command: []string{"true"}}}}}}}}
 	})
@@ -127,7 +127,7 @@ func TestDrillLifecycle(t *testing.T) {
 	})
 
 	// Shortening the TTL ends it: SDRS deletes the drill and its servers.
-	updateDrill(t, d, func(d *drv1alpha1.ProtectionGroupDrill) { d.Spec.TTL = metav1.Duration{Duration: time.Second} })
+	updateDrill(t, d, func(d *drv1alpha1.ProtectionGroupDrill) { d.Spec.TTL = &metav1.Duration{Duration: time.Second} })
 	cur = waitDrill(t, d, "released", drillPhase(drv1alpha1.DrillReleased))
 	if cur.Status.ReleasedAt == nil || drillReady(cur) {
 		t.Errorf("released drill: %+v", cur.Status)
@@ -230,4 +230,46 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// The group records its drills: the last one, the last passed one, and
+// whether it is up to date; a drill counts as the first swap; a planned
+// failover waits while a drill runs, and runs once it is released.
+func TestDrillMarksTheGroup(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	g := seedGroup(t, emutest.Group{})
+	pg := newPG(t, ns, "audited", g.ID)
+	cur := waitFor(t, pg, "no drill passed yet", func(p *drv1alpha1.ProtectionGroup) bool {
+		c := condition(p, drv1alpha1.DrillUpToDateCondition)
+		return readyAt(drv1alpha1.SiteSource)(p) && c.Status == metav1.ConditionFalse && c.Reason == drv1alpha1.NoDrillPassedReason
+	})
+	if cur.Status.FirstSwap.State != drv1alpha1.FirstSwapUnknown {
+		t.Fatalf("adopted at source: %+v", cur.Status.FirstSwap)
+	}
+
+	d := newDrill(t, ns, "audit", pg.Name, func(d *drv1alpha1.ProtectionGroupDrill) {
+		d.Spec.Outcome = &drv1alpha1.DrillOutcomeSpec{Result: drv1alpha1.DrillPassed, By: "auditor"}
+	})
+	waitDrill(t, d, "available", drillPhase(drv1alpha1.DrillAvailable))
+	cur = waitFor(t, pg, "drill recorded", func(p *drv1alpha1.ProtectionGroup) bool {
+		return condition(p, drv1alpha1.DrillUpToDateCondition).Status == metav1.ConditionTrue
+	})
+	if l, p := cur.Status.LastDrill, cur.Status.LastPassedDrill; l == nil || l.Name != "audit" || p == nil || p.Result != drv1alpha1.DrillPassed {
+		t.Errorf("lastDrill %+v, lastPassedDrill %+v", l, p)
+	}
+	if cur.Status.FirstSwap.State != drv1alpha1.FirstSwapDone {
+		t.Errorf("a drill is a first swap for the login rules: %+v", cur.Status.FirstSwap)
+	}
+
+	update(t, pg, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+	waitFor(t, pg, "planned failover held by the drill", readyReason("DrillInProgress"))
+	if n := sent(t, "StartReverseProtectionGroup", g.ID); n != 0 {
+		t.Fatalf("planned failover sent during a drill: %d", n)
+	}
+	updateDrill(t, d, func(d *drv1alpha1.ProtectionGroupDrill) { d.Spec.Release = true })
+	waitFor(t, pg, "failed over after the drill", readyAt(drv1alpha1.SiteTarget))
+	if n := sent(t, "StartReverseProtectionGroup", g.ID); n != 1 {
+		t.Errorf("reverse calls: %d, want 1", n)
+	}
 }

@@ -57,8 +57,8 @@ func (r *DrillReconciler) verify(ctx context.Context, s *drillScope) error {
 		st.Verification = &drv1alpha1.DrillVerification{JobName: name, StartedAt: &job.CreationTimestamp}
 	}
 	result, msg := jobResult(job)
-	if result == "" && r.Clock().Sub(st.Verification.StartedAt.Time) > d.Spec.Verify.Timeout.Duration && d.Spec.Verify.Timeout.Duration > 0 {
-		result, msg = drv1alpha1.DrillResultFailed, fmt.Sprintf("the Job ran longer than %s", d.Spec.Verify.Timeout.Duration)
+	if t := d.Spec.Verify.Timeout; result == "" && t != nil && t.Duration > 0 && r.Clock().Sub(st.Verification.StartedAt.Time) > t.Duration {
+		result, msg = drv1alpha1.DrillResultFailed, fmt.Sprintf("the Job ran longer than %s", t.Duration)
 	}
 	if result == "" {
 		st.Phase = drv1alpha1.DrillVerifying

@@ -163,6 +163,7 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.reconcileCreate,
 		r.reconcileObserve,
 		r.reconcileReadinessFacts,
+		r.reconcileDrills,
 		r.reconcileOperation,
 		r.reconcileDesiredState,
 	)
@@ -260,9 +261,12 @@ func (r *ProtectionGroupReconciler) applyOutcome(s *scope, o outcome, now time.T
 	setPausedCondition(pg, now)
 	setProtectedCondition(pg, s.group, now)
 	setServersRunningCondition(pg, now)
-	s.firstSwap = trackFirstSwap(pg, s.group, s.finished, now)
+	// applyOutcome also runs before an attempt's write; the first swap
+	// found then must reach the summary's Event.
+	s.firstSwap = trackFirstSwap(pg, s.group, s.finished, now) || s.firstSwap
 	setReadiness(pg, readinessInput{spec: &pg.Spec, group: s.group, facts: s.facts,
 		inFlight: pg.Status.CurrentOperation, running: servingRunning(pg)}, now)
+	setDrillStatus(pg, s.drills, now)
 	setLoginGuidance(pg, now)
 	setKstatusConditions(pg, o, s.converged, now)
 	if o.retErr == nil {
@@ -343,6 +347,7 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			ownAnnotationsChanged(),
 		))).
 		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
+		Watches(&drv1alpha1.ProtectionGroupDrill{}, handler.EnqueueRequestsFromMapFunc(r.groupOfDrill)).
 		// A namespace relabelled into or out of a ProviderConfig's
 		// namespaceSelector is acted on at once.
 		WatchesMetadata(namespaceMetadata(), handler.EnqueueRequestsFromMapFunc(r.groupsForNamespace),

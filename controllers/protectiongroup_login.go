@@ -53,12 +53,14 @@ func trackFirstSwap(pg *drv1alpha1.ProtectionGroup, g *sdrs.ProtectionGroup, fin
 	first := false
 	if isSwap(finished) && fs.State != drv1alpha1.FirstSwapDone {
 		fs.State, fs.At, first = drv1alpha1.FirstSwapDone, finished.FinishedAt.DeepCopy(), true
-		if specOf(finished).startAfter && pg.Spec.ServerPower == drv1alpha1.ServerPowerManaged {
-			fs.ProductionStartedAt = finished.FinishedAt.DeepCopy()
-		}
+	}
+	if isSwap(finished) && fs.ProductionStartedAt == nil &&
+		specOf(finished).startAfter && pg.Spec.ServerPower == drv1alpha1.ServerPowerManaged {
+		// Server B's first start: the first failover after a drill too.
+		fs.ProductionStartedAt = finished.FinishedAt.DeepCopy()
 	}
 	if fs.State == drv1alpha1.FirstSwapDone && fs.At != nil && fs.ProductionStartedAt == nil &&
-		len(pg.Status.Instances) > 0 && len(servingNotRunning(pg)) == 0 {
+		pg.Status.ActiveSite == drv1alpha1.SiteTarget && len(pg.Status.Instances) > 0 && len(servingNotRunning(pg)) == 0 {
 		// A person started them (serverPower Manual): seen at this look.
 		t := metav1.NewTime(now)
 		fs.ProductionStartedAt = &t

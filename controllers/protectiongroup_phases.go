@@ -187,6 +187,9 @@ func (r *ProtectionGroupReconciler) reconcileDesiredState(ctx context.Context, s
 	if err := r.checkLastFailure(s, d.op); err != nil {
 		return err
 	}
+	if err := checkDrillsBeforeMove(s, d.op); err != nil {
+		return err
+	}
 	if operations[d.op].replicates {
 		if err := r.checkReplicationLink(ctx, s); err != nil {
 			return err
@@ -363,6 +366,14 @@ func (r *ProtectionGroupReconciler) deleteGroup(ctx context.Context, s *scope) e
 	g := s.group
 	if isTransitional(g.Status) {
 		return waiting(drv1alpha1.GroupBusyReason, busyPoll, "SDRS group %s is %s; deleting it once that ends", id, g.Status)
+	}
+	if err := r.reconcileDrills(ctx, s); err != nil {
+		return err
+	}
+	if live := liveDrills(s.drills); g.DrillCount > 0 && len(live) > 0 {
+		// Their controller deletes them first (SDRS refuses, SDRS.1003).
+		return waiting(drv1alpha1.DeletionBlockedReason, busyPoll,
+			"deletionPolicy is Delete: waiting for the group's DR drills to be deleted first (%s)", strings.Join(live, ", "))
 	}
 	if g.ProtectedInstanceCount > 0 || g.ReplicationCount > 0 || g.DrillCount > 0 {
 		return stalled(drv1alpha1.DeletionBlockedReason,

@@ -63,11 +63,13 @@ func judgeReadiness(in readinessInput) (planned, forced check) {
 			orNotReported(g.ReplicationStatus), g.Progress)
 	case len(f.unhealthy) > 0:
 		planned = notReady(drv1alpha1.InstancesUnhealthyReason, "protected instances are not healthy: %s", strings.Join(f.unhealthy, ", "))
-	case in.spec.ServerPower == drv1alpha1.ServerPowerManual && len(in.running) > 0:
-		planned = notReady(drv1alpha1.ServersMustBeStoppedReason,
-			"serverPower is Manual: stop the production servers first (%s); the operator waits for that", strings.Join(in.running, ", "))
 	default:
 		planned = ready()
+		if in.spec.ServerPower == drv1alpha1.ServerPowerManual && len(in.running) > 0 {
+			// Stopping them is a step of every Manual planned failover,
+			// not a fault: the failover runs once a person has.
+			planned.Message = fmt.Sprintf("serverPower is Manual: it starts once a person stops the production servers (%s)", strings.Join(in.running, ", "))
+		}
 	}
 	return planned, forced
 }
@@ -142,8 +144,11 @@ func setReadiness(pg *drv1alpha1.ProtectionGroup, in readinessInput, now time.Ti
 	to := pg.Status.ActiveSite.Other()
 	switch {
 	case planned.Ready:
-		setCondition(pg, drv1alpha1.FailoverReadyCondition, metav1.ConditionTrue, drv1alpha1.PlannedFailoverReadyReason,
-			fmt.Sprintf("a planned failover to %s would run now (and a forced one)", to), now)
+		msg := fmt.Sprintf("a planned failover to %s would run now (and a forced one)", to)
+		if planned.Message != "" {
+			msg += "; " + planned.Message
+		}
+		setCondition(pg, drv1alpha1.FailoverReadyCondition, metav1.ConditionTrue, drv1alpha1.PlannedFailoverReadyReason, msg, now)
 	case forced.Ready:
 		setCondition(pg, drv1alpha1.FailoverReadyCondition, metav1.ConditionFalse, drv1alpha1.ForcedFailoverOnlyReason,
 			fmt.Sprintf("only a forced failover to %s (data loss up to the RPO) would run now; planned: %s", to, planned.Message), now)

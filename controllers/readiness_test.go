@@ -55,8 +55,8 @@ func TestJudgeReadiness(t *testing.T) {
 		{"error-failing-over: forced may retry", readinessInput{spec: managed, group: with(func(g *sdrs.ProtectionGroup) { g.Status = sdrs.StatusErrorFailingOver }), facts: facts(0)},
 			drv1alpha1.PreconditionNotMetReason, yes},
 		{"error-reversing: both", readinessInput{spec: managed, group: with(func(g *sdrs.ProtectionGroup) { g.Status = sdrs.StatusErrorReversing }), facts: facts(0)}, yes, yes},
-		{"manual with servers running", readinessInput{spec: manual, group: healthy(), facts: facts(0), running: []string{"srv-1"}},
-			drv1alpha1.ServersMustBeStoppedReason, yes},
+		{"manual with servers running: a person stops them as a step", readinessInput{spec: manual, group: healthy(), facts: facts(0), running: []string{"srv-1"}},
+			yes, yes},
 		{"manual with servers stopped", readinessInput{spec: manual, group: healthy(), facts: facts(0)}, yes, yes},
 		{"managed stops them itself", readinessInput{spec: managed, group: healthy(), facts: facts(0), running: []string{"srv-1"}}, yes, yes},
 	}

@@ -19,6 +19,9 @@ type scope struct {
 	// group is the SDRS group as read in this reconcile (nil if not read).
 	group *sdrs.ProtectionGroup
 
+	// drills are the group's ProtectionGroupDrills (nil when not listed).
+	drills []drv1alpha1.ProtectionGroupDrill
+
 	// facts are the group's pairs and instances from the project-wide
 	// read (nil when not read).
 	facts *groupFacts

@@ -176,9 +176,6 @@ const (
 	FailoverAdvisedReason = "FailoverAdvised"
 	// InstancesUnhealthyReason: protected instances are invalid or fault.
 	InstancesUnhealthyReason = "InstancesUnhealthy"
-	// ServersMustBeStoppedReason: with serverPower Manual, a planned
-	// failover needs the production servers stopped by a person first.
-	ServersMustBeStoppedReason = "ServersMustBeStopped"
 )
 
 // Reasons for DrillUpToDate.

@@ -59,7 +59,7 @@ type DrillVerifySpec struct {
 	// Timeout of the Job; a Job still running then fails the verification.
 	// +optional
 	// +kubebuilder:default="30m"
-	Timeout metav1.Duration `json:"timeout,omitempty"`
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
 
 // DrillOutcomeSpec is a person's verdict, recorded with the drill.
@@ -101,7 +101,7 @@ type ProtectionGroupDrillSpec struct {
 	// --max-drill-ttl.
 	// +optional
 	// +kubebuilder:default="4h"
-	TTL metav1.Duration `json:"ttl,omitempty"`
+	TTL *metav1.Duration `json:"ttl,omitempty"`
 
 	// Release ends the drill now: the SDRS drill and its servers are deleted.
 	// +optional

@@ -28,7 +28,7 @@ func newDrill(name, group string, mods ...func(*drv1alpha1.ProtectionGroupDrill)
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "apps", Generation: 1,
 			CreationTimestamp: metav1.NewTime(clitest.Now.Add(-time.Hour))},
 		Spec: drv1alpha1.ProtectionGroupDrillSpec{ProtectionGroupRef: drv1alpha1.LocalObjectReference{Name: group},
-			TTL: metav1.Duration{Duration: 4 * time.Hour}},
+			TTL: &metav1.Duration{Duration: 4 * time.Hour}},
 	}
 	for _, m := range mods {
 		m(d)

@@ -114,7 +114,7 @@ func Start(ctx context.Context, env *cli.Env, o StartOptions) error {
 		Spec: drv1alpha1.ProtectionGroupDrillSpec{
 			ProtectionGroupRef: drv1alpha1.LocalObjectReference{Name: pg.Name},
 			DrillVpcID:         o.VpcID,
-			TTL:                metav1.Duration{Duration: o.TTL},
+			TTL:                &metav1.Duration{Duration: o.TTL},
 		},
 	}
 	ref := Ref(d, false)

@@ -14,41 +14,57 @@ import (
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
 
-var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm.yaml from config/argocd/health.lua")
+var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm.yaml from config/argocd/health.lua and health-drill.lua")
 
 var argocdCM = filepath.Join("..", "..", "config", "argocd", "argocd-cm.yaml")
 
 // healthKey is the argocd-cm key Argo CD reads a per-kind health check from:
 // resource.customizations.health.<group>_<Kind>.
-var healthKey = "resource.customizations.health." + drv1alpha1.GroupVersion.Group + "_ProtectionGroup"
+func healthKey(kind string) string {
+	return "resource.customizations.health." + drv1alpha1.GroupVersion.Group + "_" + kind
+}
+
+// healthScripts are the health checks argocd-cm.yaml inlines, in its order.
+var healthScripts = []struct{ kind, path string }{
+	{"ProtectionGroup", healthLua},
+	{"ProtectionGroupDrill", drillHealthLua},
+}
 
 // cmHeader precedes the ConfigMap in argocd-cm.yaml.
-const cmHeader = `# Installs the ProtectionGroup health check in Argo CD: a patch for the
-# argocd-cm ConfigMap of the Argo CD installation (namespace argocd by default).
+const cmHeader = `# Installs the ProtectionGroup and ProtectionGroupDrill health checks in
+# Argo CD: a patch for the argocd-cm ConfigMap of the Argo CD installation
+# (namespace argocd by default).
 #
 #   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file config/argocd/argocd-cm.yaml
 #
 # or list this file under patches in the kustomization that installs Argo CD.
-# The script is config/argocd/health.lua, inlined. Do not edit it here: edit
-# health.lua and run
+# The scripts are config/argocd/health.lua and health-drill.lua, inlined. Do
+# not edit them here: edit the .lua files and run
 #   go test ./internal/health -run TestArgoCDConfigMapInlinesHealthLua -update
-# (the test fails while the two differ). docs/gitops.md explains each status.
+# (the test fails while they differ). docs/gitops.md explains each status of
+# a ProtectionGroup, docs/drills.md those of a drill.
 `
 
 func TestArgoCDConfigMapInlinesHealthLua(t *testing.T) {
-	lua := script(t)
+	scripts := map[string]string{}
+	for _, h := range healthScripts {
+		scripts[h.kind] = readScript(t, h.path)
+	}
 	if *update {
 		var b strings.Builder
 		b.WriteString(cmHeader)
 		b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n")
 		b.WriteString("  labels:\n    app.kubernetes.io/name: argocd-cm\n    app.kubernetes.io/part-of: argocd\n")
-		b.WriteString("data:\n  " + healthKey + ": |\n")
-		for _, line := range strings.SplitAfter(lua, "\n") {
-			if strings.TrimSpace(line) == "" {
-				b.WriteString(strings.TrimLeft(line, " \t"))
-				continue
+		b.WriteString("data:\n")
+		for _, h := range healthScripts {
+			b.WriteString("  " + healthKey(h.kind) + ": |\n")
+			for _, line := range strings.SplitAfter(scripts[h.kind], "\n") {
+				if strings.TrimSpace(line) == "" {
+					b.WriteString(strings.TrimLeft(line, " \t"))
+					continue
+				}
+				b.WriteString("    " + line)
 			}
-			b.WriteString("    " + line)
 		}
 		if err := os.WriteFile(argocdCM, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
@@ -66,16 +82,19 @@ func TestArgoCDConfigMapInlinesHealthLua(t *testing.T) {
 	if cm.Kind != "ConfigMap" || cm.APIVersion != "v1" || cm.Name != "argocd-cm" {
 		t.Errorf("want the v1 ConfigMap argocd-cm, got %s %s %s", cm.APIVersion, cm.Kind, cm.Name)
 	}
-	if len(cm.Data) != 1 {
-		t.Errorf("the patch must set only the health check key, got keys %v", keys(cm.Data))
+	if len(cm.Data) != len(healthScripts) {
+		t.Errorf("the patch must set only the health check keys, got keys %v", keys(cm.Data))
 	}
-	inlined, ok := cm.Data[healthKey]
-	if !ok {
-		t.Fatalf("argocd-cm.yaml has no key %s (keys: %v)", healthKey, keys(cm.Data))
-	}
-	if inlined != lua {
-		t.Errorf("the script inlined in %s differs from %s; run\n  go test ./internal/health -run TestArgoCDConfigMapInlinesHealthLua -update\n%s",
-			argocdCM, healthLua, firstDifference(lua, inlined))
+	for _, h := range healthScripts {
+		inlined, ok := cm.Data[healthKey(h.kind)]
+		if !ok {
+			t.Errorf("argocd-cm.yaml has no key %s (keys: %v)", healthKey(h.kind), keys(cm.Data))
+			continue
+		}
+		if inlined != scripts[h.kind] {
+			t.Errorf("the script inlined in %s under %s differs from %s; run\n  go test ./internal/health -run TestArgoCDConfigMapInlinesHealthLua -update\n%s",
+				argocdCM, healthKey(h.kind), h.path, firstDifference(scripts[h.kind], inlined))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
-// Package health runs the Argo CD health check for ProtectionGroup
-// (config/argocd/health.lua) the way Argo CD runs it, so that tests can
-// check the script on objects in every state.
+// Package health runs the Argo CD health checks for ProtectionGroup
+// (config/argocd/health.lua) and ProtectionGroupDrill
+// (config/argocd/health-drill.lua) the way Argo CD runs them, so that tests
+// can check the scripts on objects in every state.
 package health
 
 import (

@@ -12,12 +12,21 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/health"
 )
 
-// healthLua is the script users install in Argo CD.
-var healthLua = filepath.Join("..", "..", "config", "argocd", "health.lua")
+// healthLua and drillHealthLua are the scripts users install in Argo CD,
+// for ProtectionGroup and ProtectionGroupDrill.
+var (
+	healthLua      = filepath.Join("..", "..", "config", "argocd", "health.lua")
+	drillHealthLua = filepath.Join("..", "..", "config", "argocd", "health-drill.lua")
+)
 
 func script(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile(healthLua)
+	return readScript(t, healthLua)
+}
+
+func readScript(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("cannot read the health check: %v", err)
 	}
@@ -96,10 +105,12 @@ func TestHealthLuaUsesOnlyWhatArgoCDOpens(t *testing.T) {
 	// Argo CD opens only the package, base and table libraries (and a
 	// reduced os). RunScript opens the same, but only the branches a state
 	// reaches run; this catches a library call on a branch no state reaches.
-	lua := script(t)
-	for _, re := range []string{`\bstring\.`, `\bmath\.`, `\bos\.`, `\bio\.`, `\brequire\b`, `:\s*(format|sub|find|gsub|match|len|upper|lower|rep)\s*\(`} {
-		if loc := regexp.MustCompile(re).FindStringIndex(lua); loc != nil {
-			t.Errorf("health.lua uses %q (%q), which Argo CD does not provide", re, lua[loc[0]:loc[1]])
+	for _, path := range []string{healthLua, drillHealthLua} {
+		lua := readScript(t, path)
+		for _, re := range []string{`\bstring\.`, `\bmath\.`, `\bos\.`, `\bio\.`, `\brequire\b`, `:\s*(format|sub|find|gsub|match|len|upper|lower|rep)\s*\(`} {
+			if loc := regexp.MustCompile(re).FindStringIndex(lua); loc != nil {
+				t.Errorf("%s uses %q (%q), which Argo CD does not provide", filepath.Base(path), re, lua[loc[0]:loc[1]])
+			}
 		}
 	}
 }

@@ -109,14 +109,19 @@ func (r *DrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res 
 	s := &drillScope{d: d, initialReady: conditionReason(d.Status.Conditions, drv1alpha1.ReadyCondition)}
 	defer func() { res, reterr = r.summarize(ctx, s, reterr) }()
 
-	if !d.DeletionTimestamp.IsZero() && d.Spec.DeletionPolicy == drv1alpha1.DeletionOrphan {
+	if !d.DeletionTimestamp.IsZero() && (d.Spec.DeletionPolicy == drv1alpha1.DeletionOrphan || d.Status.Phase == drv1alpha1.DrillReleased) {
 		return ctrl.Result{}, r.removeFinalizer(ctx, s)
+	}
+	if d.Status.Phase == drv1alpha1.DrillReleased {
+		// Nothing is left in SDRS; a verdict given afterwards is still
+		// recorded, and the group may be gone.
+		return ctrl.Result{}, r.judge(ctx, s)
 	}
 	if err := r.connect(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	if r.releasing(s) || groupDeleting(s.pg) {
-		return ctrl.Result{}, r.runDrillPhases(ctx, s, r.resolveCreate, r.release)
+		return ctrl.Result{}, r.runDrillPhases(ctx, s, r.judge, r.resolveCreate, r.release)
 	}
 	return ctrl.Result{}, r.runDrillPhases(ctx, s, r.resolveCreate, r.create, r.observeDrill, r.verify, r.judge)
 }

@@ -47,10 +47,11 @@ type LocalObjectReference struct {
 // DrillVerifySpec describes the Job that checks the drill servers.
 type DrillVerifySpec struct {
 	// Template of the Job the operator runs once the drill is available.
-	// It gets the drill in environment variables (SDRS_DRILL_ID,
-	// SDRS_DRILL_NAME, SDRS_DRILL_SERVERS as JSON) and in the file
-	// /etc/sdrs-drill/drill.json. Its success or failure is the drill's
-	// automatic verdict.
+	// Every container gets the drill in environment variables
+	// (SDRS_DRILL_ID, SDRS_DRILL_NAME, SDRS_DRILL_VPC_ID, and
+	// SDRS_DRILL_SERVERS: the drill servers with their addresses and login
+	// guidance, as JSON). Its success or failure is the drill's automatic
+	// verdict.
 	// +required
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
@@ -283,7 +284,7 @@ type ProtectionGroupDrillStatus struct {
 // +kubebuilder:printcolumn:name="GROUP",type=string,JSONPath=`.spec.protectionGroupRef.name`
 // +kubebuilder:printcolumn:name="PHASE",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="READY",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="EXPIRES",type=date,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="EXPIRES",type=string,JSONPath=`.status.expiresAt`
 // +kubebuilder:printcolumn:name="RESULT",type=string,JSONPath=`.status.outcome.result`
 // +kubebuilder:printcolumn:name="AGE",type=date,JSONPath=`.metadata.creationTimestamp`
 

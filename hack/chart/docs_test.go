@@ -139,7 +139,7 @@ func TestDocsNameRealReasons(t *testing.T) {
 	}
 	// Kubernetes and Prometheus names the docs use.
 	for _, k := range []string{
-		"ProtectionGroup", "ProviderConfig", "ServiceMonitor", "PrometheusRule", "PodDisruptionBudget",
+		"ProtectionGroup", "ProtectionGroupDrill", "ProviderConfig", "ServiceMonitor", "PrometheusRule", "PodDisruptionBudget",
 		"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "RuntimeDefault",
 		"IfNotPresent", "OutOfSync", "CustomResourceDefinition", "ConfigMap",
 		"SDRSOperationFailed", "SDRSProtectionGroupStalled", "SDRSReplicationNotActive", "SDRSJobRunningTooLong",

@@ -121,20 +121,9 @@ func (r *DrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res 
 		return ctrl.Result{}, err
 	}
 	if r.releasing(s) || groupDeleting(s.pg) {
-		return ctrl.Result{}, r.runDrillPhases(ctx, s, r.judge, r.resolveCreate, r.release)
+		return ctrl.Result{}, runPhases(ctx, s, r.judge, r.resolveCreate, r.release)
 	}
-	return ctrl.Result{}, r.runDrillPhases(ctx, s, r.resolveCreate, r.create, r.observeDrill, r.verify, r.judge)
-}
-
-type drillPhase func(ctx context.Context, s *drillScope) error
-
-func (r *DrillReconciler) runDrillPhases(ctx context.Context, s *drillScope, phases ...drillPhase) error {
-	for _, p := range phases {
-		if err := p(ctx, s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return ctrl.Result{}, runPhases(ctx, s, r.resolveCreate, r.create, r.observeDrill, r.verify, r.judge)
 }
 
 // releasing: the drill is to be deleted in SDRS now.

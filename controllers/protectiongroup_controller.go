@@ -158,7 +158,7 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !pg.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, s)
 	}
-	return ctrl.Result{}, r.runPhases(ctx, s,
+	return ctrl.Result{}, runPhases(ctx, s,
 		r.reconcileProviderConfig,
 		r.reconcileCreate,
 		r.reconcileObserve,
@@ -169,11 +169,9 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	)
 }
 
-// phase is one step of the normal reconcile. A phase returns a waitError or
-// stallError to stop the ones after it with a known outcome.
-type phase func(ctx context.Context, s *scope) error
-
-func (r *ProtectionGroupReconciler) runPhases(ctx context.Context, s *scope, phases ...phase) error {
+// runPhases runs a reconcile's phases in order. A phase returns a
+// waitError or stallError to stop the ones after it with a known outcome.
+func runPhases[S any](ctx context.Context, s S, phases ...func(context.Context, S) error) error {
 	for _, p := range phases {
 		if err := p(ctx, s); err != nil {
 			return err

@@ -36,6 +36,7 @@ import (
 func init() {
 	relParallelScenarios = append(relParallelScenarios,
 		relScenario{"DrillKillAnswerLost", underBothProfiles(relDrillKillAnswerLost)},
+		relScenario{"DrillKillBeforeCall", underBothProfiles(relDrillKillBeforeCall)},
 		relScenario{"DrillDeletedWhileCreating", underBothProfiles(relDrillDeletedWhileCreating)},
 		relScenario{"DrillDeleteRetried", underBothProfiles(relDrillDeleteRetried)},
 		relScenario{"DrillGroupDeleted", underBothProfiles(relDrillGroupDeleted)},
@@ -148,7 +149,7 @@ func (s *scenario) callsOf(groupID, operation string) []emutest.Call {
 // relDrillKillAnswerLost: SDRS took the drill create, the manager was
 // SIGKILLed before its answer (the job ID) arrived.
 func relDrillKillAnswerLost(t *testing.T, profile string) {
-	s := newScenario(t, harness.Row{Order: 45, Area: drillArea,
+	s := newScenario(t, harness.Row{Order: 44, Area: drillArea,
 		Fault: "SIGKILL after the drill's create intent is persisted (attempt 1, the deterministic SDRS drill name) and the create call reached SDRS, before its answer (the job ID) arrived (proxy holds the answer)",
 		Assert: "a new manager finds the drill by its name in the group and never sends the create again; exactly one CreateDisasterRecoveryDrill carried out and logged, one drill in SDRS, 0 duplicate, 0 lost; " +
 			"the object reaches Available with that drill's ID"},
@@ -184,6 +185,43 @@ func relDrillKillAnswerLost(t *testing.T, profile string) {
 	got := s.drillsOnce(g.ID, harness.DrillExpect{Creates: 1, Left: 1})
 	grp := s.exactlyOnce(g.ID, harness.Expect{Actions: map[string]int{}, Site: "source"})
 	s.result("%s; group: %s; drill %s… Available %s after the kill", got, grp, d.Status.Drill.ID[:8], ms(took))
+}
+
+// relDrillKillBeforeCall: the create intent is on record, the call never
+// reached SDRS (the proxy holds it, the kill drops it).
+func relDrillKillBeforeCall(t *testing.T, profile string) {
+	s := newScenario(t, harness.Row{Order: 45, Area: drillArea,
+		Fault:  "SIGKILL after the drill's create intent is persisted, before the create call arrived (proxy holds the request; the kill drops it)",
+		Assert: "a new manager finds no drill by the name, waits out the not-started grace (8s), finds no failed create in the task center, sends the create once more and the drill becomes Available; exactly one CreateDisasterRecoveryDrill logged and carried out, one drill in SDRS, 0 duplicate, 0 lost"},
+		scenarioOptions{proxy: true, profile: profile, emulator: harness.EmulatorOptions{JobDuration: 2 * time.Second}})
+	g, m1, pg := s.drillGroup(nil)
+
+	hold := s.proxy.Add(&harness.Rule{Match: harness.MatchPath("POST", harness.PathDrills), HoldBefore: true, Times: 1})
+	d := s.newDrill("unsent", pg)
+	s.waitHit(hold, "the drill create to reach the proxy")
+	s.waitDrill(d, 10*time.Second, harness.DrillCreateSent)
+	name := d.Status.Drill.Name
+	if err := m1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if n := len(s.callsOf(g.ID, harness.OpCreateDrill)); n != 0 {
+		t.Fatalf("the held create reached SDRS (%d calls) before the kill", n)
+	}
+	s.manager("m2")
+	s.waitDrill(d, relOpTimeout, harness.DrillPhaseIs(drv1alpha1.DrillAvailable))
+	took := time.Since(killed)
+
+	inSDRS := s.drills(g.ID)
+	if len(inSDRS) != 1 || inSDRS[0].Name != name || d.Status.Drill.ID != inSDRS[0].ID {
+		t.Errorf("SDRS holds %+v; want exactly drill %s with the ID in status (%s)", inSDRS, name, harness.DescribeDrill(d))
+	}
+	if n := len(s.callsOf(g.ID, harness.OpCreateDrill)); n != 1 {
+		t.Errorf("%d CreateDisasterRecoveryDrill calls logged, want 1 (the one sent after the grace)", n)
+	}
+	got := s.drillsOnce(g.ID, harness.DrillExpect{Creates: 1, Left: 1})
+	grp := s.exactlyOnce(g.ID, harness.Expect{Actions: map[string]int{}, Site: "source"})
+	s.result("%s; group: %s; drill Available %s after the kill", got, grp, ms(took))
 }
 
 // relDrillDeletedWhileCreating: the object is deleted while SDRS creates

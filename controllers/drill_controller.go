@@ -87,7 +87,7 @@ type drillScope struct {
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroupdrills,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroupdrills/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroupdrills/finalizers,verbs=update
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 
 // Reconcile is the drill's skeleton: get, finalizer, scope, deferred
 // summary and one status write, then the release path or the phases.

@@ -387,15 +387,27 @@ func readGeneratedRoles(t *testing.T, root string) (*rbacv1.ClusterRole, *rbacv1
 }
 
 // checkRoleShape asserts what the generated roles may grant: the
-// ClusterRole the operator's kinds, Events and reading Namespaces (their
-// labels, for ProviderConfigs' namespaceSelector), and nothing on Secrets;
-// the Role only get on Secrets. It returns the verbs on Secrets.
+// ClusterRole the operator's kinds, Events, reading Namespaces (their
+// labels, for ProviderConfigs' namespaceSelector), creating and reading
+// Jobs (a drill's verification) and nothing on Secrets; the Role only get
+// on Secrets. It returns the verbs on Secrets.
 func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole, secretsRole *rbacv1.Role) []string {
 	t.Helper()
 	allowed := map[string][]string{
-		"dr.sdrs.io":    {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers"},
+		"dr.sdrs.io": {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers",
+			"protectiongroupdrills", "protectiongroupdrills/status", "protectiongroupdrills/finalizers"},
 		"events.k8s.io": {"events"},
 		"":              {"namespaces"},
+		"batch":         {"jobs"},
+	}
+	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "jobs") {
+			for _, v := range r.Verbs {
+				if !slices.Contains([]string{"create", "get", "list", "watch"}, v) {
+					t.Errorf("role.yaml's ClusterRole may %s Jobs; it only creates a drill's verification Job and reads it", v)
+				}
+			}
+		}
 	}
 	for _, r := range role.Rules {
 		if slices.Contains(r.Resources, "namespaces") {

@@ -130,7 +130,7 @@ func (s *scenario) drillsOnce(groupID string, want harness.DrillExpect) string {
 	if !t.OK() {
 		s.t.Errorf("drills of group %s: %s: %s", groupID, t, strings.Join(t.Problems, "; "))
 	}
-	return fmt.Sprintf("%s; %d drills in SDRS at the end; %s", harness.FmtDrillCounts(t.Actions), want.Left, t)
+	return fmt.Sprintf("%s; SDRS holds %d drill(s) at the end; %s", harness.FmtDrillCounts(t.Actions), want.Left, t)
 }
 
 // callsOf returns the group's logged calls of an operation, whatever

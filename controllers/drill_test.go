@@ -273,3 +273,43 @@ func TestDrillMarksTheGroup(t *testing.T) {
 		t.Errorf("reverse calls: %d, want 1", n)
 	}
 }
+
+// SDRS's preconditions are checked before the call, each with a condition
+// that says what to do: a drill waits for the first full synchronisation
+// and for a group with no members, and sends nothing meanwhile.
+func TestDrillRefusalsBeforeTheCall(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	// A first sync that takes long enough to be seen.
+	if err := admin.SetDurations(context.Background(), jobDuration, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.SetDurations(context.Background(), jobDuration, jobDuration) })
+	g := seedGroup(t, emutest.Group{ReplicationStatus: "copying"})
+	pg := newPG(t, ns, "syncing", g.ID)
+	waitFor(t, pg, "read", func(p *drv1alpha1.ProtectionGroup) bool { return p.Status.Group != nil })
+	d := newDrill(t, ns, "early", pg.Name)
+	cur := waitDrill(t, d, "waiting for the first full sync", func(d *drv1alpha1.ProtectionGroupDrill) bool {
+		c := meta.FindStatusCondition(d.Status.Conditions, drv1alpha1.ReconcilingCondition)
+		return c != nil && c.Reason == drv1alpha1.ReplicationNotSynchronizedReason
+	})
+	if cur.Status.Phase != drv1alpha1.DrillPending {
+		t.Errorf("phase before the call: %s, want Pending", cur.Status.Phase)
+	}
+	if n := sent(t, "CreateDisasterRecoveryDrill", g.ID); n != 0 {
+		t.Fatalf("create sent before the first full sync: %d", n)
+	}
+	if err := admin.SetReplication(context.Background(), g.ID, "active", 100); err != nil {
+		t.Fatal(err)
+	}
+	waitDrill(t, d, "available once synchronised", drillPhase(drv1alpha1.DrillAvailable))
+
+	missing := newDrill(t, ns, "orphan", "no-such-group")
+	cur = waitDrill(t, missing, "stalled on the missing group", func(d *drv1alpha1.ProtectionGroupDrill) bool {
+		c := meta.FindStatusCondition(d.Status.Conditions, drv1alpha1.StalledCondition)
+		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "no-such-group")
+	})
+	if cur.Status.Phase != drv1alpha1.DrillPending {
+		t.Errorf("phase: %s", cur.Status.Phase)
+	}
+}

@@ -82,6 +82,8 @@ type drillScope struct {
 	initialReady string
 	// gone: the object's finalizer was removed; nothing more to write.
 	gone bool
+	// releasing: this reconcile ends the drill (release, TTL, deletion).
+	releasing bool
 }
 
 // +kubebuilder:rbac:groups=dr.sdrs.io,resources=protectiongroupdrills,verbs=get;list;watch;update;patch
@@ -120,7 +122,7 @@ func (r *DrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res 
 	if err := r.connect(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	if r.releasing(s) || groupDeleting(s.pg) {
+	if s.releasing = r.releasing(s) || groupDeleting(s.pg); s.releasing {
 		return ctrl.Result{}, runPhases(ctx, s, r.judge, r.resolveCreate, r.release)
 	}
 	return ctrl.Result{}, runPhases(ctx, s, r.resolveCreate, r.create, r.observeDrill, r.verify, r.judge)

@@ -27,6 +27,9 @@ const (
 	// defaultDrillTTL is spec.ttl's default, for an object written
 	// without it.
 	defaultDrillTTL = 4 * time.Hour
+	// drillDeleted is what status.drill.status says once SDRS no longer
+	// has the drill.
+	drillDeleted = "deleted"
 	// jobDrillCreate is the SDRS job type of a drill create.
 	jobDrillCreate = "createDisasterRecoveryDrill"
 )
@@ -155,6 +158,10 @@ func (r *DrillReconciler) resolveCreate(ctx context.Context, s *drillScope) erro
 		}
 	}
 	ctrl.LoggerFrom(ctx).Info("drill create left no trace after the grace; it was not taken", "name", st.Drill.Name, "attempt", op.Attempt)
+	if s.releasing {
+		// Nothing to delete: the drill ends without one.
+		st.CurrentOperation = nil
+	}
 	return nil
 }
 
@@ -357,7 +364,8 @@ func (r *DrillReconciler) release(ctx context.Context, s *drillScope) error {
 	st := &s.d.Status
 	if st.Drill == nil || st.Drill.ID == "" {
 		if st.CurrentOperation != nil {
-			return nil // resolveCreate still looks for it
+			return waiting(string(drv1alpha1.DrillReleasing), drillPoll,
+				"looking for drill %s, whose create may have been taken, before deleting it", st.Drill.Name)
 		}
 		return r.released(ctx, s)
 	}
@@ -443,6 +451,9 @@ func (r *DrillReconciler) deleteFailed(s *drillScope, wait time.Duration) error 
 func (r *DrillReconciler) released(ctx context.Context, s *drillScope) error {
 	st := &s.d.Status
 	st.CurrentOperation = nil
+	if st.Drill != nil && st.Drill.ID != "" {
+		st.Drill.Status = drillDeleted
+	}
 	if st.Phase != drv1alpha1.DrillReleased {
 		t := metav1.NewTime(r.Clock())
 		st.ReleasedAt, st.Phase = &t, drv1alpha1.DrillReleased

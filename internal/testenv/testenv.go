@@ -5,7 +5,6 @@ package testenv
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -14,10 +13,14 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 )
 
-// RepoRoot is the repository's root directory, wherever the test runs from.
+// RepoRoot is the repository's root directory (localrun.RepoRoot), or
+// "." when it cannot be found, so that a missing file names its path.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	root, err := localrun.RepoRoot()
+	if err != nil {
+		return "."
+	}
+	return root
 }
 
 // AssetsDir is where envtest finds etcd and kube-apiserver:

@@ -39,7 +39,9 @@ const (
 	drillGroupNotFoundReason = "ProtectionGroupNotFound"
 	drillNotReadyReason      = "GroupNotReadyForDrill"
 	drillDeleteFailedReason  = "DrillDeleteFailed"
-	drillGoneReason          = "DrillGoneOutside"
+	// drillCleanupOverdueReason: still not deleted 15 minutes past expiry.
+	drillCleanupOverdueReason = "DrillCleanupOverdue"
+	drillGoneReason           = "DrillGoneOutside"
 )
 
 // connect finds the ProtectionGroup and a client for its ProviderConfig,
@@ -438,12 +440,14 @@ func deleteBackoff(attempt int32) time.Duration {
 
 func (r *DrillReconciler) deleteFailed(s *drillScope, wait time.Duration) error {
 	d := s.d
-	msg := fmt.Sprintf("SDRS could not delete drill %s (status %s, attempt %d); retrying in %s", d.Status.Drill.ID, d.Status.Drill.Status,
-		d.Status.CurrentOperation.Attempt, wait.Round(time.Second))
+	we := &waitError{reason: drillDeleteFailedReason, after: wait, warn: true,
+		message: fmt.Sprintf("SDRS could not delete drill %s (status %s, attempt %d); retrying in %s", d.Status.Drill.ID, d.Status.Drill.Status,
+			d.Status.CurrentOperation.Attempt, wait.Round(time.Second))}
 	if exp := d.Status.ExpiresAt; exp != nil && r.Clock().After(exp.Add(cleanupGrace)) {
-		msg += fmt.Sprintf("; the drill expired at %s and its servers still cost money: check the drill in the SDRS console", exp.UTC().Format(time.RFC3339))
+		we.reason = drillCleanupOverdueReason
+		we.message += fmt.Sprintf("; the drill expired at %s and its servers still cost money: check the drill in the SDRS console", exp.UTC().Format(time.RFC3339))
 	}
-	return waiting(drillDeleteFailedReason, wait, "%s", msg)
+	return we
 }
 
 // released records the end of the drill and, for a deleted object, lets

@@ -30,6 +30,10 @@ type waitError struct {
 	reason  string
 	message string
 	after   time.Duration
+	// warn makes the transition's Event a Warning: the wait resolves by
+	// itself, but a person should know (a drill past its expiry that
+	// SDRS has not deleted yet).
+	warn bool
 }
 
 func (e *waitError) Error() string { return e.message }
@@ -79,7 +83,7 @@ func outcomeOf(err error) outcome {
 		// the annotation goes; the idle sync interval still applies.
 		return outcome{reason: drv1alpha1.ReconciliationPausedReason, message: pe.Error()}
 	case errors.As(err, &we):
-		return outcome{reason: we.reason, message: we.message, reconciling: true, requeue: we.after}
+		return outcome{reason: we.reason, message: we.message, reconciling: true, requeue: we.after, warning: we.warn}
 	case errors.As(err, &se):
 		return outcome{reason: se.reason, message: se.message, stalled: true, requeue: se.recheck, warning: true}
 	case apierrors.IsConflict(err):

@@ -43,7 +43,11 @@ func TestPlannedFailoverCost(t *testing.T) {
 		p.Spec.ServerPower = drv1alpha1.ServerPowerManual
 		p.Spec.ProviderConfigRef.Name = hourly.Name
 	})
-	waitFor(t, pg, "Ready at source", readyAt(drv1alpha1.SiteSource))
+	// Settled: the readiness facts (read project-wide after the group)
+	// are written, so no write from before the flip lands inside it.
+	waitFor(t, pg, "Ready at source and failover-ready", func(p *drv1alpha1.ProtectionGroup) bool {
+		return readyAt(drv1alpha1.SiteSource)(p) && condition(p, drv1alpha1.FailoverReadyCondition).Status == metav1.ConditionTrue
+	})
 
 	wc, err := client.NewWithWatch(restCfg, client.Options{Scheme: clientgoscheme.Scheme})
 	if err != nil {

@@ -2,7 +2,6 @@ package v1alpha1_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -73,23 +72,5 @@ func TestProtectionGroupDrillAdmission(t *testing.T) {
 			want: []string{"spec.deletionPolicy", `Unsupported value: "Keep"`},
 		},
 	}
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			obj := newObject(drillGVK, ns, fmt.Sprintf("drill-%d", i), tc.spec())
-			if tc.update {
-				if err := k8s.Create(ctx, obj); err != nil {
-					t.Fatalf("the valid object to update was refused: %v", err)
-				}
-				for _, m := range tc.mutate {
-					m(obj.Object["spec"].(map[string]any))
-				}
-				assertRefused(t, k8s.Update(ctx, obj), tc)
-				return
-			}
-			for _, m := range tc.mutate {
-				m(obj.Object["spec"].(map[string]any))
-			}
-			assertRefused(t, k8s.Create(ctx, obj), tc)
-		})
-	}
+	runAdmissionCases(t, ctx, drillGVK, ns, "drill", cases)
 }

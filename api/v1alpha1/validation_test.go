@@ -252,9 +252,16 @@ func TestProtectionGroupAdmissionRefusesInvalidObjects(t *testing.T) {
 		},
 	}
 
+	runAdmissionCases(t, ctx, pgGVK, ns, "pg", cases)
+}
+
+// runAdmissionCases creates (or creates, then updates) each case's object
+// and asserts the API server refuses it as the case says.
+func runAdmissionCases(t *testing.T, ctx context.Context, gvk schema.GroupVersionKind, ns, prefix string, cases []admissionCase) {
+	t.Helper()
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			obj := newObject(pgGVK, ns, fmt.Sprintf("pg-%d", i), tc.spec())
+			obj := newObject(gvk, ns, fmt.Sprintf("%s-%d", prefix, i), tc.spec())
 			if tc.update {
 				if err := k8s.Create(ctx, obj); err != nil {
 					t.Fatalf("the valid object to update was refused: %v", err)
@@ -443,15 +450,7 @@ func TestProviderConfigAdmissionRefusesInvalidObjects(t *testing.T) {
 		},
 	}
 
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			obj := newObject(pcGVK, "", fmt.Sprintf("pc-invalid-%d", i), tc.spec())
-			for _, m := range tc.mutate {
-				m(obj.Object["spec"].(map[string]any))
-			}
-			assertRefused(t, k8s.Create(ctx, obj), tc)
-		})
-	}
+	runAdmissionCases(t, ctx, pcGVK, "", "pc-invalid", cases)
 }
 
 func TestProtectionGroupAdmissionAcceptsValidObjectsAndDefaults(t *testing.T) {

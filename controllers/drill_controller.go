@@ -108,7 +108,8 @@ func (r *DrillReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res 
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 	}
-	s := &drillScope{d: d, initialReady: conditionReason(d.Status.Conditions, drv1alpha1.ReadyCondition)}
+	initial, _ := drillState(d)
+	s := &drillScope{d: d, initialReady: initial}
 	defer func() { res, reterr = r.summarize(ctx, s, reterr) }()
 
 	if !d.DeletionTimestamp.IsZero() && (d.Spec.DeletionPolicy == drv1alpha1.DeletionOrphan || d.Status.Phase == drv1alpha1.DrillReleased) {
@@ -155,12 +156,12 @@ func (r *DrillReconciler) summarize(ctx context.Context, s *drillScope, err erro
 	}
 	d, now := s.d, r.Clock()
 	setDrillConditions(d, o, now)
-	if reason := conditionReason(d.Status.Conditions, drv1alpha1.ReadyCondition); reason != s.initialReady && r.Recorder != nil {
+	if reason, msg := drillState(d); reason != s.initialReady && r.Recorder != nil {
 		typ := corev1.EventTypeNormal
 		if o.warning {
 			typ = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(d, nil, typ, reason, "Drill", "%s", meta.FindStatusCondition(d.Status.Conditions, drv1alpha1.ReadyCondition).Message)
+		r.Recorder.Eventf(d, nil, typ, reason, "Drill", "%s", msg)
 	}
 	if o.retErr == nil {
 		d.Status.ObservedGeneration = d.Generation
@@ -218,6 +219,24 @@ func setDrillConditions(d *drv1alpha1.ProtectionGroupDrill, o outcome, now time.
 	set(drv1alpha1.ReadyCondition, readyStatus, reason, msg)
 	set(drv1alpha1.StalledCondition, boolStatus(o.stalled), orReason(o.stalled, reason), msg)
 	set(drv1alpha1.ReconcilingCondition, boolStatus(o.reconciling), orReason(o.reconciling, reason), msg)
+	if phase == drv1alpha1.DrillReleased && !o.stalled && !o.reconciling {
+		// Ready says whether the drill servers are available; once they
+		// are gone for good the question is closed, and a Ready False
+		// left behind would read as "in progress" to kstatus forever.
+		meta.RemoveStatusCondition(&d.Status.Conditions, drv1alpha1.ReadyCondition)
+	}
+}
+
+// drillState is the drill's state for Events: the Ready reason and
+// message, or the phase's once Ready is gone (Released).
+func drillState(d *drv1alpha1.ProtectionGroupDrill) (reason, message string) {
+	if c := meta.FindStatusCondition(d.Status.Conditions, drv1alpha1.ReadyCondition); c != nil {
+		return c.Reason, c.Message
+	}
+	if d.Status.Phase == drv1alpha1.DrillReleased {
+		return string(drv1alpha1.DrillReleased), drillPhaseMessage(d)
+	}
+	return "", ""
 }
 
 func boolStatus(b bool) metav1.ConditionStatus {
@@ -255,13 +274,6 @@ func drillVpc(d *drv1alpha1.ProtectionGroupDrill) string {
 func vpcLeftBehind(d *drv1alpha1.ProtectionGroupDrill) string {
 	if o := d.Status.Drill; o != nil && o.VpcAutoCreated && o.VpcID != "" {
 		return fmt.Sprintf("; SDRS created drill VPC %s and keeps it: delete it with the VPC console or API when no drill needs it", o.VpcID)
-	}
-	return ""
-}
-
-func conditionReason(conds []metav1.Condition, typ string) string {
-	if c := meta.FindStatusCondition(conds, typ); c != nil {
-		return c.Reason
 	}
 	return ""
 }

@@ -9,7 +9,8 @@
 -- Verifying, while the verification Job runs), Releasing, then Released
 -- for good; Failed when SDRS could not create it. The first rule that
 -- matches decides:
---   Progressing  no status or no Ready condition yet (just created)
+--   Progressing  no status or no Ready condition yet (just created; a
+--                Released drill has none: it answers with Reconciling)
 --   Progressing  status.observedGeneration or Ready's observedGeneration is
 --                older than metadata.generation (status describes an old spec)
 --   Progressing  status.currentOperation is set (an SDRS create or delete
@@ -90,7 +91,14 @@ local function progressing(msg)
   return hs
 end
 
-if st == nil or conditions["Ready"] == nil then
+-- A Released drill's servers are gone for good, so it carries no Ready
+-- condition; Reconciling speaks for it.
+local mark = "Ready"
+if st ~= nil and st.phase == "Released" and conditions["Ready"] == nil then
+  mark = "Reconciling"
+end
+
+if st == nil or conditions[mark] == nil then
   return progressing("Waiting for the operator to report status")
 end
 
@@ -98,7 +106,7 @@ local observed = 0
 if st.observedGeneration ~= nil then
   observed = st.observedGeneration
 end
-if observed < generation or not isCurrent("Ready") then
+if observed < generation or not isCurrent(mark) then
   local msg = "Waiting for the operator to reconcile generation " .. tostring(generation)
   if isTrue("Reconciling") and isCurrent("Reconciling") then
     msg = msg .. ": " .. say("Reconciling")
@@ -148,7 +156,7 @@ end
 
 if phase == "Released" then
   hs.status = "Healthy"
-  hs.message = say("Ready") .. verdict()
+  hs.message = say(mark) .. verdict()
   return hs
 end
 

@@ -228,10 +228,10 @@ func drillStates() []state {
 		},
 		{
 			name:   "Released",
-			reason: "the drill is over and its servers are deleted: Healthy for Argo; kstatus reads Ready=False (Ready is True only while the servers are available) as InProgress",
+			reason: "the drill is over and its servers are deleted: Healthy for Argo; no Ready condition any more, so kstatus reads it Current",
 			obj:    func() *unstructured.Unstructured { return drillObject(releasedDrill(1)) },
 			argo:   health.Healthy, argoMessage: "the drill and its servers are deleted; SDRS created drill VPC vpc-drill and keeps it",
-			kstatus: kstatus.InProgressStatus,
+			kstatus: kstatus.CurrentStatus,
 		},
 		{
 			name:   "Released with a verdict",
@@ -242,7 +242,7 @@ func drillStates() []state {
 				return drillObject(d)
 			},
 			argo: health.Healthy, argoMessage: "keeps it: delete it with the VPC console or API when no drill needs it; verdict: Passed (Job)",
-			kstatus: kstatus.InProgressStatus,
+			kstatus: kstatus.CurrentStatus,
 		},
 		{
 			name:   "Released: deleted outside the operator",
@@ -344,8 +344,12 @@ func releasedDrill(gen int64) *drv1alpha1.ProtectionGroupDrill {
 	d.Status.Phase, d.Status.ReleasedAt, d.Status.Servers = drv1alpha1.DrillReleased, &rel, nil
 	d.Status.Drill.Status = ""
 	msg := "the drill and its servers are deleted; SDRS created drill VPC vpc-drill and keeps it: delete it with the VPC console or API when no drill needs it"
-	d.Status.Conditions = drillConds(gen, ready(metav1.ConditionFalse, string(drv1alpha1.DrillReleased), msg),
-		reconciling(false, "", ""), stalledCond(false, "", ""))
+	// Released drops Ready (the servers are gone for good); Reconciling
+	// carries the message.
+	d.Status.Conditions = []metav1.Condition{
+		withGen(cond(drv1alpha1.StalledCondition, metav1.ConditionFalse, drv1alpha1.ReconciledReason, msg), gen),
+		withGen(cond(drv1alpha1.ReconcilingCondition, metav1.ConditionFalse, drv1alpha1.ReconciledReason, msg), gen),
+	}
 	return d
 }
 

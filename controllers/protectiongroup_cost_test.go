@@ -94,9 +94,12 @@ func TestPlannedFailoverCost(t *testing.T) {
 		t.Errorf("reverse calls: %d, want 1", n)
 	}
 	// Calls that arrived after the flip: a look that began before it
-	// (the one that wrote Ready) is not the failover's.
-	if n := callsSince(t, "ShowProtectionGroup", g.ID, flipped); n != 2 {
-		t.Errorf("group reads for one failover: %d, want 2 (decide, job ended)", n)
+	// (the one that wrote Ready) is not the failover's. Two reads: decide,
+	// job ended; under CPU load a look whose write conflicted with the
+	// flip (and so sent nothing) reads once more, which docs/performance.md
+	// counts at fleet scale.
+	if n := callsSince(t, "ShowProtectionGroup", g.ID, flipped); n < 2 || n > 3 {
+		t.Errorf("group reads for one failover: %d, want 2 (decide, job ended), 3 at most", n)
 		all, _ := admin.Calls(context.Background(), "", g.ID)
 		for _, c := range all {
 			if !c.Time.Before(flipped.Add(-time.Second)) {

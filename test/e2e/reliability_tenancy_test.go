@@ -124,8 +124,11 @@ func relPlainHTTP(t *testing.T) {
 	s.waitFor(pg, relOpTimeout, harness.HasCondition(drv1alpha1.StalledCondition, metav1.ConditionTrue, drv1alpha1.ProviderConfigNotFoundReason))
 	s.poke(pg)
 	time.Sleep(4 * time.Second) // a forced reconcile and a stalled re-check
-	if c := s.calls(""); len(c) != 0 {
-		t.Errorf("%d calls reached the emulator while the ProviderConfig was refused, first %s %s", len(c), c[0].Method, c[0].Path)
+	// The group's calls: a ProviderConfig of another row, left on the
+	// shared control plane and pointing at an emulator port since reused
+	// by this row's, may validate itself here (a quota read naming no group).
+	if c := s.calls(g.ID); len(c) != 0 {
+		t.Errorf("%d calls for the group reached the emulator while the ProviderConfig was refused, first %s %s", len(c), c[0].Method, c[0].Path)
 	}
 
 	optedIn := pc.DeepCopy()

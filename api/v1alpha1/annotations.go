@@ -29,3 +29,19 @@ const (
 	// ProtectionGroups still use it.
 	ProviderConfigInUseFinalizer = "dr.sdrs.io/in-use"
 )
+
+const (
+	// PlanRunAnnotation is the run stamp a DRPlan puts on each member it
+	// moves, in the same server-side apply as the member's site:
+	// <plan>/<run>/<wave>. A restarted plan controller rebuilds its run from
+	// these stamps, and a member stamped by another plan's live run is
+	// claimed by it.
+	PlanRunAnnotation = "dr.sdrs.io/run"
+	// PlanMovedAtAnnotation is when the plan moved the member (RFC 3339),
+	// written with the stamp; a wave's memberTimeout counts from it.
+	PlanMovedAtAnnotation = "dr.sdrs.io/moved-at"
+	// PlanFieldManager is the server-side apply field manager the plan
+	// controller sets members' sites with. Argo CD's ignoreDifferences
+	// names it in managedFieldsManagers.
+	PlanFieldManager = "sdrs-drplan"
+)

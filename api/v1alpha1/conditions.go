@@ -211,3 +211,82 @@ const (
 	// deleted waits for the ProtectionGroups that still use it.
 	ProviderConfigInUseReason = "InUse"
 )
+
+// DRPlan condition types beside Ready, Reconciling and Stalled.
+const (
+	// WaitingForApprovalCondition is True while a run waits for an
+	// Approve decision; the message names the step.
+	WaitingForApprovalCondition = "WaitingForApproval"
+	// ValidCondition is False when the plan's members cannot be placed
+	// (a member in two waves or in none, a decision naming an unknown run,
+	// step or member); no run starts while it is False.
+	ValidCondition = "Valid"
+)
+
+// DRPlan reasons. Events carry the same strings.
+const (
+	// PlanArmedReason: no desiredActiveSite; the plan is evaluated, nothing moves.
+	PlanArmedReason = "Armed"
+	// PlanAtDesiredSiteReason: every member is at the desired site and no run is live.
+	PlanAtDesiredSiteReason = "AtDesiredSite"
+	// PlanMembersNotAtSiteReason: the last run ended, yet members are not
+	// at the desired site (failed, skipped or moved since); a Retry
+	// decision for the run starts a new one.
+	PlanMembersNotAtSiteReason = "MembersNotAtSite"
+	// PlanSuspendedReason: spec.suspend holds new steps and members.
+	PlanSuspendedReason = "Suspended"
+	// PlanInvalidReason: the Valid condition is False.
+	PlanInvalidReason = "InvalidPlan"
+	// PlanValidReason: every member is in exactly one wave.
+	PlanValidReason = "Evaluated"
+	// PlanNoMembersReason: the selector selects no ProtectionGroup.
+	PlanNoMembersReason = "NoMembers"
+	// RunStartedReason: a run was recorded.
+	RunStartedReason = "RunStarted"
+	// WaveStartedReason: a wave began (its pre-steps, then its members).
+	WaveStartedReason = "WaveStarted"
+	// WaveRunningReason: a wave's members are moving.
+	WaveRunningReason = "WaveRunning"
+	// WaveSucceededReason: a wave's members are done and its post-steps passed.
+	WaveSucceededReason = "WaveSucceeded"
+	// MemberMovedReason: the plan set a member's desiredActiveSite.
+	MemberMovedReason = "MemberMoved"
+	// MemberDrillCreatedReason: the plan created a member's drill.
+	MemberDrillCreatedReason = "MemberDrillCreated"
+	// MemberFailedReason: a member stalled or timed out.
+	MemberFailedReason = "MemberFailed"
+	// MemberTimeoutReason: a member was not done within memberTimeout.
+	MemberTimeoutReason = "MemberTimeout"
+	// MemberDivergedReason: someone else set a member the run moved to
+	// another site; the plan reports it and does not fight it.
+	MemberDivergedReason = "MemberDiverged"
+	// MemberClaimedElsewhereReason: another plan's live run holds a member.
+	MemberClaimedElsewhereReason = "MemberClaimedElsewhere"
+	// ApprovalRequiredReason: an approval step waits for a decision.
+	ApprovalRequiredReason = "ApprovalRequired"
+	// ApprovedReason: an approval step was approved.
+	ApprovedReason = "Approved"
+	// ApprovalExpiredReason: an approval step's timeout passed.
+	ApprovalExpiredReason = "ApprovalExpired"
+	// StepStartedReason: a wait or job step began.
+	StepStartedReason = "StepStarted"
+	// StepSucceededReason: a step passed.
+	StepSucceededReason = "StepSucceeded"
+	// StepFailedReason: a job step failed or timed out.
+	StepFailedReason = "StepFailed"
+	// RunBlockedReason: the run waits for a decision (Retry, Skip, Abort).
+	RunBlockedReason = "RunBlocked"
+	// DecisionAppliedReason: a decision was used.
+	DecisionAppliedReason = "DecisionApplied"
+	// RunSucceededReason: every wave succeeded.
+	RunSucceededReason = "RunSucceeded"
+	// RunFailedReason: the run ended with failed members.
+	RunFailedReason = "RunFailed"
+	// RunAbortedReason: a decision aborted the run.
+	RunAbortedReason = "RunAborted"
+	// RunSupersededReason: desiredActiveSite changed; the run ended after
+	// its wave in flight and a new run follows.
+	RunSupersededReason = "RunSuperseded"
+	// RTOExceededReason: a run took longer than spec.rto.
+	RTOExceededReason = "RTOExceeded"
+)

@@ -19,7 +19,7 @@ type PlanMetrics interface {
 
 type noopPlanMetrics struct{}
 
-func (noopPlanMetrics) SetPlan(string, string, map[string]int, bool)                    {}
+func (noopPlanMetrics) SetPlan(string, string, map[string]int, bool)                     {}
 func (noopPlanMetrics) ObserveRun(string, string, string, string, string, time.Duration) {}
 func (noopPlanMetrics) ObserveWave(string, string, string, time.Duration)                {}
 func (noopPlanMetrics) ForgetPlan(string, string)                                        {}

@@ -227,7 +227,7 @@ func TestSamplesRender(t *testing.T) {
 		}
 	}
 	sort.Strings(kinds)
-	want := []string{"ProtectionGroup/erp", "ProtectionGroup/files", "ProtectionGroup/web", "ProviderConfig/default"}
+	want := []string{"DRPlan/demo", "ProtectionGroup/erp", "ProtectionGroup/files", "ProtectionGroup/web", "ProviderConfig/default"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("samples: -want, +got:\n%s", diff)
 	}

@@ -842,8 +842,8 @@ func TestSamplesPassAdmission(t *testing.T) {
 			if len(u.Object) == 0 {
 				continue
 			}
-			if u.GetKind() == "ProtectionGroup" {
-				u.SetNamespace(ns)
+			if k := u.GetKind(); k == "ProtectionGroup" || k == "DRPlan" {
+				u.SetNamespace(ns) // no namespace in the sample: it goes where it is applied
 			} else {
 				u.SetName("sample-" + u.GetName()) // leave the name "default" to no one
 			}

@@ -17,7 +17,7 @@ import (
 const (
 	// groupIDPlaceholder in config/samples is replaced with a demo group's ID.
 	groupIDPlaceholder = "REPLACE_WITH_SDRS_GROUP_ID"
-	// samplesNamespace is where the sample ProtectionGroups go.
+	// samplesNamespace is where the sample ProtectionGroups and DRPlans go.
 	samplesNamespace = "default"
 	apiGroupVersion  = "dr.sdrs.io/v1alpha1"
 )
@@ -26,6 +26,8 @@ const (
 type samples struct {
 	providerConfig   *unstructured.Unstructured
 	protectionGroups []*unstructured.Unstructured
+	// plans select the groups by label, so they go in the groups' namespace.
+	plans []*unstructured.Unstructured
 }
 
 // loadSamples reads the files that config/samples/kustomization.yaml lists.
@@ -56,6 +58,8 @@ func loadSamples(dir string) (*samples, error) {
 				s.providerConfig = o
 			case o.GetKind() == "ProtectionGroup":
 				s.protectionGroups = append(s.protectionGroups, o)
+			case o.GetKind() == "DRPlan":
+				s.plans = append(s.plans, o)
 			default:
 				return nil, fmt.Errorf("%s: run-local does not know what to do with %s %s", res, o.GetKind(), o.GetName())
 			}
@@ -132,10 +136,7 @@ func (s *samples) withEndpoints(sdrs, ecs string) *unstructured.Unstructured {
 func (s *samples) withGroupIDs(ids map[string]string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, pg := range s.protectionGroups {
-		pg = pg.DeepCopy()
-		if pg.GetNamespace() == "" {
-			pg.SetNamespace(samplesNamespace)
-		}
+		pg = inSamplesNamespace(pg)
 		id, _, _ := unstructured.NestedString(pg.Object, "spec", "protectionGroupID")
 		if id == groupIDPlaceholder {
 			demo, ok := ids[pg.GetName()]
@@ -147,6 +148,27 @@ func (s *samples) withGroupIDs(ids map[string]string) ([]*unstructured.Unstructu
 		out = append(out, pg)
 	}
 	return out, nil
+}
+
+// plansInNamespace returns the sample DRPlans in the namespace of the sample
+// ProtectionGroups they select. They have no desiredActiveSite, so applying
+// them moves nothing.
+func (s *samples) plansInNamespace() []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, 0, len(s.plans))
+	for _, p := range s.plans {
+		out = append(out, inSamplesNamespace(p))
+	}
+	return out
+}
+
+// inSamplesNamespace returns a copy of o, in samplesNamespace unless it
+// names a namespace itself.
+func inSamplesNamespace(o *unstructured.Unstructured) *unstructured.Unstructured {
+	o = o.DeepCopy()
+	if o.GetNamespace() == "" {
+		o.SetNamespace(samplesNamespace)
+	}
+	return o
 }
 
 func keys(m map[string]string) []string {

@@ -6,8 +6,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/localrun"
 )
 
@@ -77,5 +81,96 @@ func TestSamplesMatchDemoGroups(t *testing.T) {
 	}
 	if ok, _, _ := unstructured.NestedBool(pc.Object, "spec", "allowInsecureHTTP"); !ok {
 		t.Error("the emulator is plain http: withEndpoints must set allowInsecureHTTP, or admission refuses the ProviderConfig")
+	}
+}
+
+// TestSamplePlanCoversSampleGroups keeps the sample DRPlan and the sample
+// ProtectionGroups' labels in step: the plan selects every labelled group,
+// each of its waves selects at least one, and the waves together select
+// every member exactly once, as the plan controller requires. run-local
+// applies the plan, so it must also be armed (no desiredActiveSite) and in
+// the groups' namespace.
+func TestSamplePlanCoversSampleGroups(t *testing.T) {
+	s, err := loadSamples("../../config/samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := s.plansInNamespace()
+	if len(plans) != 1 {
+		t.Fatalf("want one sample DRPlan, got %d", len(plans))
+	}
+	if s.plans[0].GetNamespace() != "" {
+		t.Errorf("the sample plan names namespace %q; without one it goes wherever its groups are applied", s.plans[0].GetNamespace())
+	}
+	var plan drv1alpha1.DRPlan
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(plans[0].Object, &plan, true); err != nil {
+		t.Fatalf("the sample plan does not decode strictly: %v", err)
+	}
+	if plan.Namespace != samplesNamespace {
+		t.Errorf("plan namespace: want %s, got %q", samplesNamespace, plan.Namespace)
+	}
+	if plan.Spec.DesiredActiveSite != "" {
+		t.Errorf("run-local applies the sample plan, so it must be armed (no desiredActiveSite), got %q", plan.Spec.DesiredActiveSite)
+	}
+	ids := map[string]string{}
+	for name := range demoGroups {
+		ids[name] = "id-" + name
+	}
+	groups, err := s.withGroupIDs(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selector := func(what string, ls metav1.LabelSelector) labels.Selector {
+		t.Helper()
+		sel, err := metav1.LabelSelectorAsSelector(&ls)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return sel
+	}
+	planSel := selector("plan selector", plan.Spec.Selector)
+	inWaves := map[string][]string{} // member -> the waves that select it
+	var members []string
+	for _, g := range groups {
+		if g.GetNamespace() != plan.Namespace {
+			t.Errorf("%s is in %s, the plan in %s: a plan selects only in its own namespace", g.GetName(), g.GetNamespace(), plan.Namespace)
+		}
+		l := labels.Set(g.GetLabels())
+		if !planSel.Matches(l) {
+			if l["app.kubernetes.io/part-of"] != "" || l["dr.sdrs.io/tier"] != "" {
+				t.Errorf("%s carries the plan's labels %v but the plan selector %s does not select it", g.GetName(), g.GetLabels(), planSel)
+			}
+			continue
+		}
+		members = append(members, g.GetName())
+		inWaves[g.GetName()] = nil
+	}
+	if len(members) != len(groups) {
+		t.Errorf("the plan selects %v of the %d sample groups; label them all", members, len(groups))
+	}
+	for _, w := range plan.Spec.Waves {
+		sel := selector("wave "+w.Name, w.Selector)
+		n := 0
+		for _, g := range groups {
+			if _, member := inWaves[g.GetName()]; member && sel.Matches(labels.Set(g.GetLabels())) {
+				inWaves[g.GetName()] = append(inWaves[g.GetName()], w.Name)
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("wave %s (%s) selects no sample group", w.Name, sel)
+		}
+	}
+	for m, ws := range inWaves {
+		if len(ws) != 1 {
+			t.Errorf("member %s is in waves %v; every member must be in exactly one", m, ws)
+		}
+	}
+	var names []string
+	for _, w := range plan.Spec.Waves {
+		names = append(names, w.Name)
+	}
+	if diff := cmp.Diff([]string{"databases", "apps", "web"}, names); diff != "" {
+		t.Errorf("waves: -want, +got:\n%s", diff)
 	}
 }

@@ -152,6 +152,10 @@ func start(ctx context.Context, o options, console io.Writer, log *logger, td *t
 	if err := cp.CreateAll(ctx, objects(groups...)...); err != nil {
 		return nil, err
 	}
+	// The sample plans select those groups; armed, they move nothing.
+	if err := cp.CreateAll(ctx, objects(smp.plansInNamespace()...)...); err != nil {
+		return nil, err
+	}
 	if o.groupsReady > 0 {
 		log.Printf("waiting up to %s for the sample ProtectionGroups to become Ready", o.groupsReady)
 		if pending, err := waitGroupsReady(ctx, cp.Client, groups, o.groupsReady); err != nil {

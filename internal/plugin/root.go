@@ -21,6 +21,7 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/history"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/login"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/pause"
+	"github.com/sdrs-operator/sdrs-operator/internal/plugin/plan"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/reprotect"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/retry"
 	"github.com/sdrs-operator/sdrs-operator/internal/plugin/status"
@@ -39,15 +40,17 @@ func NewRootCommand(configFlags *genericclioptions.ConfigFlags, streams generici
 
 Every verb that changes something only merge-patches spec.desiredActiveSite,
 spec.failoverMode, spec.allowDataLoss or spec.protection, or the
-dr.sdrs.io/paused and dr.sdrs.io/retry annotations; the operator does the
-rest. Status is never written. With Argo CD, change the same fields in Git.
+dr.sdrs.io/paused and dr.sdrs.io/retry annotations (plan: a DRPlan's
+spec.desiredActiveSite, failoverMode, allowDataLoss or spec.decisions); the
+operator does the rest. Status is never written. With Argo CD, change the same fields in Git.
 
 Exit codes: 0 ok, 1 error, 2 usage error or refused, 3 wait timed out,
 4 operation stalled or failed, 5 the spec changed again while waiting (this
 command's request was replaced), 6 the group is paused (kubectl sdrs resume),
 7 check: some group would run only a forced failover, 8 check: some group
 would run no failover (or its readiness is unknown), 9 drill list: some
-group has no passed drill within its drill interval, or none at all.`,
+group has no passed drill within its drill interval, or none at all, 10 plan
+--wait: the plan waits for an approval (kubectl sdrs plan approve).`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sdrs"},
 		SilenceUsage:  true, // a runbook wants the error, not a page of flags
 		SilenceErrors: true, // Execute prints errors once, with the exit code
@@ -73,6 +76,7 @@ group has no passed drill within its drill interval, or none at all.`,
 		login.NewCmd(newEnv),
 		check.NewCmd(newEnv),
 		drill.NewCmd(newEnv),
+		plan.NewCmd(newEnv, plan.KubeconfigUser(configFlags)),
 	)
 	return root
 }

@@ -175,6 +175,14 @@ func main() {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroupDrill")
 		os.Exit(1)
 	}
+	if err := (&controllers.DRPlanReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("sdrs-operator"),
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "unable to create controller", "controller", "DRPlan")
+		os.Exit(1)
+	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "unable to set up health check")

@@ -164,6 +164,10 @@ func startManager(opts ...func(*managerOptions)) {
 		Recorder: mgr.GetEventRecorder("sdrs-operator"), NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
+	if err := (&controllers.DRPlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
+		panic(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	mgrCancel, mgrDone = cancel, make(chan struct{})
 	go func() {

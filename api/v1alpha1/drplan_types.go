@@ -148,7 +148,7 @@ type PlanStep struct {
 
 // PlanWave is one ordered step of a plan: its members move together,
 // between its pre- and post-steps.
-// +kubebuilder:validation:XValidation:rule="!has(self.preSteps) || !has(self.postSteps) || self.preSteps.all(p, !self.postSteps.exists(q, q.name == p.name))",message="step names must be unique in a wave (preSteps and postSteps together): decisions name steps as <wave>/<step>"
+// +kubebuilder:validation:XValidation:rule="(!has(self.preSteps) || self.preSteps.all(p, self.preSteps.exists_one(q, q.name == p.name) && (!has(self.postSteps) || !self.postSteps.exists(q, q.name == p.name)))) && (!has(self.postSteps) || self.postSteps.all(p, self.postSteps.exists_one(q, q.name == p.name)))",message="step names must be unique in a wave (preSteps and postSteps together): decisions name steps as <wave>/<step>"
 type PlanWave struct {
 	// Name of the wave, unique in the plan.
 	// +required
@@ -164,8 +164,8 @@ type PlanWave struct {
 	// percentage of the wave's members (rounded up). Default: all.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:Pattern=`^([1-9][0-9]?|100)%$`
-	// +kubebuilder:validation:XValidation:rule="type(self) != int || self >= 1",message="maxConcurrent is a number of at least 1 or a percentage from 1% to 100%"
+	// +kubebuilder:validation:MaxLength=4
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^([1-9][0-9]?|100)%$')",message="maxConcurrent is a number of at least 1 or a percentage from 1% to 100%"
 	MaxConcurrent *intstr.IntOrString `json:"maxConcurrent,omitempty"`
 	// MemberTimeout: a member not done this long after the plan moved it
 	// counts as failed. Default 1h.

@@ -262,7 +262,6 @@ func TestDRPlanAdmissionRefusesInvalidObjects(t *testing.T) {
 	const (
 		oneKind     = "a step is exactly one of approval, wait or job"
 		maxConc     = "maxConcurrent is a number of at least 1 or a percentage from 1% to 100%"
-		maxConcPat  = "should match '^([1-9][0-9]?|100)%$'"
 		dataLoss    = "failoverMode Forced and Auto may lose data written since the last replication (up to the RPO): set allowDataLoss: true to accept that"
 		stepOrMem   = "a decision names a step or a member, not both"
 		approveStep = "Approve names the approval step as <wave>/<step>"
@@ -338,6 +337,16 @@ func TestDRPlanAdmissionRefusesInvalidObjects(t *testing.T) {
 			want: []string{"spec.waves[0]", "step names must be unique in a wave (preSteps and postSteps together): decisions name steps as <wave>/<step>"},
 		},
 		{
+			name: "the same step name twice in preSteps", reason: "a decision could not say which of the two it approves",
+			spec: planSpec, mutate: []mutation{setWave("preSteps", []any{planStep("check", "approval"), planStep("check", "wait")})},
+			want: []string{"spec.waves[0]", "step names must be unique in a wave"},
+		},
+		{
+			name: "the same step name twice in postSteps", reason: "a decision could not say which of the two it retries",
+			spec: planSpec, mutate: []mutation{setWave("postSteps", []any{planStep("smoke", "job"), planStep("smoke", "wait")})},
+			want: []string{"spec.waves[0]", "step names must be unique in a wave"},
+		},
+		{
 			name: "step name with upper case", reason: "step names go into Job names",
 			spec: planSpec, mutate: []mutation{setWave("preSteps", []any{planStep("Gate", "approval")})},
 			want: []string{"spec.waves[0].preSteps[0].name", "should match"},
@@ -362,22 +371,22 @@ func TestDRPlanAdmissionRefusesInvalidObjects(t *testing.T) {
 		{
 			name: "maxConcurrent 0%", reason: "0% of any wave is no member at once",
 			spec: planSpec, mutate: []mutation{setWave("maxConcurrent", "0%")},
-			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "0%"`, maxConcPat},
+			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "0%"`, maxConc},
 		},
 		{
 			name: "maxConcurrent 150%", reason: "more than all the wave's members is a typo",
 			spec: planSpec, mutate: []mutation{setWave("maxConcurrent", "150%")},
-			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "150%"`, maxConcPat},
+			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "150%"`, maxConc},
 		},
 		{
 			name: "maxConcurrent abc", reason: "neither a number nor a percentage",
 			spec: planSpec, mutate: []mutation{setWave("maxConcurrent", "abc")},
-			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "abc"`, maxConcPat},
+			want: []string{"spec.waves[0].maxConcurrent", `Invalid value: "abc"`, maxConc},
 		},
 		{
 			name: "maxConcurrent a number in quotes", reason: `"5" is neither an integer nor a percentage; intstr would not scale it`,
 			spec: planSpec, mutate: []mutation{setWave("maxConcurrent", "5")},
-			want: []string{"spec.waves[0].maxConcurrent", maxConcPat},
+			want: []string{"spec.waves[0].maxConcurrent", maxConc},
 		},
 
 		// data loss

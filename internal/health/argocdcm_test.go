@@ -14,7 +14,7 @@ import (
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
 
-var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm.yaml from config/argocd/health.lua and health-drill.lua")
+var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm.yaml from config/argocd/health.lua, health-drill.lua and health-drplan.lua")
 
 var argocdCM = filepath.Join("..", "..", "config", "argocd", "argocd-cm.yaml")
 
@@ -28,21 +28,23 @@ func healthKey(kind string) string {
 var healthScripts = []struct{ kind, path string }{
 	{"ProtectionGroup", healthLua},
 	{"ProtectionGroupDrill", drillHealthLua},
+	{"DRPlan", planHealthLua},
 }
 
 // cmHeader precedes the ConfigMap in argocd-cm.yaml.
-const cmHeader = `# Installs the ProtectionGroup and ProtectionGroupDrill health checks in
-# Argo CD: a patch for the argocd-cm ConfigMap of the Argo CD installation
+const cmHeader = `# Installs the ProtectionGroup, ProtectionGroupDrill and DRPlan health checks
+# in Argo CD: a patch for the argocd-cm ConfigMap of the Argo CD installation
 # (namespace argocd by default).
 #
 #   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file config/argocd/argocd-cm.yaml
 #
 # or list this file under patches in the kustomization that installs Argo CD.
-# The scripts are config/argocd/health.lua and health-drill.lua, inlined. Do
-# not edit them here: edit the .lua files and run
+# The scripts are config/argocd/health.lua, health-drill.lua and
+# health-drplan.lua, inlined. Do not edit them here: edit the .lua files and
+# run
 #   go test ./internal/health -run TestArgoCDConfigMapInlinesHealthLua -update
 # (the test fails while they differ). docs/gitops.md explains each status of
-# a ProtectionGroup, docs/drills.md those of a drill.
+# a ProtectionGroup and of a DRPlan, docs/drills.md those of a drill.
 `
 
 func TestArgoCDConfigMapInlinesHealthLua(t *testing.T) {

@@ -1,7 +1,8 @@
 // Package health runs the Argo CD health checks for ProtectionGroup
-// (config/argocd/health.lua) and ProtectionGroupDrill
-// (config/argocd/health-drill.lua) the way Argo CD runs them, so that tests
-// can check the scripts on objects in every state.
+// (config/argocd/health.lua), ProtectionGroupDrill
+// (config/argocd/health-drill.lua) and DRPlan
+// (config/argocd/health-drplan.lua) the way Argo CD runs them, so that
+// tests can check the scripts on objects in every state.
 package health
 
 import (

@@ -32,6 +32,12 @@ type Recorder struct {
 	drillAge   *prometheus.GaugeVec
 	drillStuck *prometheus.GaugeVec
 
+	planMembers  *prometheus.GaugeVec
+	planWaiting  *prometheus.GaugeVec
+	planLastRun  *prometheus.GaugeVec
+	planRuns     *prometheus.HistogramVec
+	planLastWave *prometheus.GaugeVec
+
 	mu      sync.Mutex
 	current map[string]string // group key -> in-flight operation type
 }
@@ -48,7 +54,8 @@ func NewRecorder() *Recorder {
 		shared = newRecorder()
 		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
 			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive,
-			shared.faultLevel, shared.rpoPairs, shared.drillPhase, shared.drillAge, shared.drillStuck)
+			shared.faultLevel, shared.rpoPairs, shared.drillPhase, shared.drillAge, shared.drillStuck,
+			shared.planMembers, shared.planWaiting, shared.planLastRun, shared.planRuns, shared.planLastWave)
 	})
 	return shared
 }
@@ -101,6 +108,23 @@ func newRecorder() *Recorder {
 		drillStuck: gaugeVec("drill_cleanup_overdue",
 			"1 when a ProtectionGroupDrill is still not deleted 15 minutes past its expiry: its servers still cost money.",
 			"namespace", "name"),
+		planMembers: gaugeVec("drplan_members",
+			"Members of a DRPlan by state: pending, inProgress, succeeded, failed and skipped count the live or last run; atSource, atTarget, diverged, claimedElsewhere and unassigned count the members now.",
+			"namespace", "plan", "state"),
+		planWaiting: gaugeVec("drplan_waiting_for_approval",
+			"1 while a DRPlan's run waits for an Approve decision, else 0.",
+			"namespace", "plan"),
+		planLastRun: gaugeVec("drplan_last_run_duration_seconds",
+			"Duration of a DRPlan's last finished run (its measured RTO), by mode (Failover, Drill), site it moved to and how it ended (Succeeded, Failed, Aborted); one series per plan.",
+			"namespace", "plan", "mode", "to_site", "phase"),
+		planRuns: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "drplan_run_duration_seconds",
+			Help:    "Durations of finished DRPlan runs (measured RTOs), by namespace, mode, site moved to and how the run ended; without the plan, to bound the series.",
+			Buckets: []float64{60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600},
+		}, []string{"namespace", "mode", "to_site", "phase"}),
+		planLastWave: gaugeVec("drplan_last_wave_duration_seconds",
+			"Duration of the last finished run of each wave of a DRPlan.",
+			"namespace", "plan", "wave"),
 		current: map[string]string{},
 	}
 }
@@ -246,4 +270,50 @@ func (r *Recorder) Forget(namespace, name string) {
 	r.replActive.DeleteLabelValues(namespace, name)
 	r.faultLevel.DeleteLabelValues(namespace, name)
 	r.conditions.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+}
+
+// planMemberStates are the states SetPlan always publishes, 0 when the
+// controller reports none; the controller's map may add others (its keys
+// are fixed in its code, never taken from an object).
+var planMemberStates = []string{"pending", "inProgress", "succeeded", "failed", "skipped",
+	"atSource", "atTarget", "diverged", "claimedElsewhere", "unassigned"}
+
+// SetPlan publishes a plan's members by state and whether its run waits for
+// an approval; it matches controllers.PlanMetrics.
+func (r *Recorder) SetPlan(namespace, name string, members map[string]int, waitingForApproval bool) {
+	for _, state := range planMemberStates {
+		r.planMembers.WithLabelValues(namespace, name, state).Set(float64(members[state]))
+	}
+	for state, n := range members {
+		r.planMembers.WithLabelValues(namespace, name, state).Set(float64(n))
+	}
+	v := 0.0
+	if waitingForApproval {
+		v = 1
+	}
+	r.planWaiting.WithLabelValues(namespace, name).Set(v)
+}
+
+// ObserveRun records a finished run's duration: the plan's last-run gauge
+// keeps only this run (one series per plan), and the histogram counts it
+// without the plan label.
+func (r *Recorder) ObserveRun(namespace, name, mode, toSite, phase string, d time.Duration) {
+	r.planLastRun.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "plan": name})
+	r.planLastRun.WithLabelValues(namespace, name, mode, toSite, phase).Set(d.Seconds())
+	r.planRuns.WithLabelValues(namespace, mode, toSite, phase).Observe(d.Seconds())
+}
+
+// ObserveWave records a finished wave's duration.
+func (r *Recorder) ObserveWave(namespace, name, wave string, d time.Duration) {
+	r.planLastWave.WithLabelValues(namespace, name, wave).Set(d.Seconds())
+}
+
+// ForgetPlan removes a deleted plan's series (the histogram has no plan
+// label and keeps its counts).
+func (r *Recorder) ForgetPlan(namespace, name string) {
+	labels := prometheus.Labels{"namespace": namespace, "plan": name}
+	r.planMembers.DeletePartialMatch(labels)
+	r.planWaiting.DeletePartialMatch(labels)
+	r.planLastRun.DeletePartialMatch(labels)
+	r.planLastWave.DeletePartialMatch(labels)
 }

@@ -104,7 +104,10 @@ func Render(w io.Writer, p *drv1alpha1.DRPlan, now time.Time) error {
 	if desired == "" {
 		desired = "(unset: armed, nothing moves)"
 	}
-	mode := orDash(string(p.Spec.FailoverMode))
+	mode := string(p.Spec.FailoverMode)
+	if mode == "" {
+		mode = "not set: each member keeps its own"
+	}
 	if p.Spec.AllowDataLoss {
 		mode += ", allowDataLoss"
 	}

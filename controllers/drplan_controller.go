@@ -316,7 +316,7 @@ func (r *DRPlanReconciler) setConditions(s *planScope, o outcome) {
 func (r *DRPlanReconciler) state(s *planScope) (string, string) {
 	plan, run := s.plan, s.plan.Status.Run
 	if run != nil && !run.Phase.Finished() {
-		if plan.Spec.Suspend {
+		if plan.Spec.Suspend && run.Phase != drv1alpha1.PlanBlocked {
 			return drv1alpha1.PlanSuspendedReason, fmt.Sprintf("run %s: suspended; nothing new starts, what is in flight finishes", run.ID)
 		}
 		return orDefault(run.Reason, drv1alpha1.WaveRunningReason), runMessage(run)
@@ -328,12 +328,13 @@ func (r *DRPlanReconciler) state(s *planScope) (string, string) {
 		return drv1alpha1.PlanNoMembersReason, "spec.selector selects no ProtectionGroup in this namespace"
 	}
 	to := plan.Spec.DesiredActiveSite
+	if run != nil && run.Phase != drv1alpha1.PlanSucceeded && (run.Mode == drv1alpha1.PlanModeDrill || run.ToSite == to) {
+		// The last run ended badly and nothing newer replaced it: a person decides.
+		return run.Reason, fmt.Sprintf("%s; a Retry decision for run %s starts a new one", run.Message, run.ID)
+	}
 	if to == "" {
 		m := plan.Status.Members
 		return drv1alpha1.PlanArmedReason, fmt.Sprintf("armed: no desiredActiveSite, nothing moves; %d members at source, %d at target", m.AtSource, m.AtTarget)
-	}
-	if last := lastRun(plan, drv1alpha1.PlanModeFailover); last != nil && last.ToSite == to && last.Phase != drv1alpha1.PlanSucceeded {
-		return last.Reason, fmt.Sprintf("run %s to %s ended %s: %s; a Retry decision for run %s starts a new one", last.ID, to, last.Phase, last.Message, last.ID)
 	}
 	var away []string
 	for i := range s.members {

@@ -120,6 +120,13 @@ func (r *DRPlanReconciler) advanceRun(ctx context.Context, s *planScope) error {
 			}
 			r.startWave(s, w, ws)
 		}
+		if run.Superseded && !waveMoved(ws) {
+			// Nothing of this wave moved yet (it waits in its pre-steps):
+			// there is no wave in flight to finish.
+			r.finishRun(s, drv1alpha1.PlanAborted, drv1alpha1.RunSupersededReason,
+				fmt.Sprintf("run %s to %s superseded by desiredActiveSite %q before wave %s moved", run.ID, run.ToSite, s.plan.Spec.DesiredActiveSite, ws.Name))
+			return nil
+		}
 		done, err := r.advanceWave(ctx, s, w, ws)
 		if err != nil || !done {
 			return err
@@ -142,6 +149,12 @@ func (r *DRPlanReconciler) advanceRun(ctx context.Context, s *planScope) error {
 	r.finishRun(s, drv1alpha1.PlanSucceeded, drv1alpha1.RunSucceededReason,
 		fmt.Sprintf("run %s (%s to %s) succeeded: %d members done, %d skipped", run.ID, run.Mode, siteOrDrill(run), c.Succeeded, c.Skipped))
 	return nil
+}
+
+// waveMoved says whether any member of the wave was started in the run.
+func waveMoved(ws *drv1alpha1.PlanWaveStatus) bool {
+	c := ws.Counts
+	return c.InProgress+c.Succeeded+c.Failed > 0 || len(ws.Done) > 0
 }
 
 // waveSpec finds a wave of the spec; a wave removed during the run is an

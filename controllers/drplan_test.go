@@ -9,6 +9,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -466,4 +468,100 @@ func TestPlanDrillRun(t *testing.T) {
 	if again.Status.Run.ID != "r-0001" {
 		t.Errorf("the same drill request started run %s", again.Status.Run.ID)
 	}
+}
+
+// A job step runs one Job (named from the plan, run, wave and step) and
+// its success lets the next wave start; a change of desiredActiveSite
+// while the next wave waits in its pre-steps ends the run as superseded
+// and starts a new run to the new site; suspend holds a new run.
+func TestPlanJobStepSupersedeAndSuspend(t *testing.T) {
+	needEnv(t)
+	ns := newNamespace(t)
+	ms := planMembers(t, ns, "pay", map[string][]string{"db": {"pay-db"}, "app": {"pay-app"}})
+	job := &drv1alpha1.JobStep{Template: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "check", Image: "example/check:1"}}}}}}}
+	plan := newPlan(t, ns, "pay", "pay", []drv1alpha1.PlanWave{
+		tierWave("databases", "db", func(w *drv1alpha1.PlanWave) {
+			w.PostSteps = []drv1alpha1.PlanStep{{Name: "check", Job: job}}
+		}),
+		tierWave("apps", "app", func(w *drv1alpha1.PlanWave) {
+			w.PreSteps = []drv1alpha1.PlanStep{{Name: "go", Approval: &drv1alpha1.ApprovalStep{Message: "go?"}}}
+		}),
+	}, func(p *drv1alpha1.DRPlan) { p.Spec.DesiredActiveSite = drv1alpha1.SiteTarget })
+
+	running := waitForPlan(t, plan, "the check Job started", func(p *drv1alpha1.DRPlan) bool {
+		r := p.Status.Run
+		return r != nil && len(r.Waves[0].Steps) == 1 && r.Waves[0].Steps[0].JobName != ""
+	})
+	name := running.Status.Run.Waves[0].Steps[0].JobName
+	if name != "pay-r-0001-databases-check" {
+		t.Errorf("Job name %q", name)
+	}
+	var jobs batchv1.JobList
+	if err := k8s.List(context.Background(), &jobs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Items) != 1 {
+		t.Fatalf("%d Jobs, want 1", len(jobs.Items))
+	}
+	env := map[string]string{}
+	for _, e := range jobs.Items[0].Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e.Value
+	}
+	if env["SDRS_RUN_ID"] != "r-0001" || env["SDRS_TO_SITE"] != "target" || env["SDRS_WAVE"] != "databases" {
+		t.Errorf("Job environment: %v", env)
+	}
+	if pg := get(t, ms["pay-app"].pg); pg.Spec.DesiredActiveSite != drv1alpha1.SiteSource {
+		t.Fatalf("apps moved before the databases' Job passed")
+	}
+	completeNamedJob(t, ns, name)
+	waitForPlan(t, plan, "waiting for approval of apps/go", runPhase(drv1alpha1.PlanWaitingForApproval))
+
+	// Superseded while apps waits in its pre-steps: nothing of apps moved.
+	updatePlan(t, plan, func(p *drv1alpha1.DRPlan) { p.Spec.DesiredActiveSite = drv1alpha1.SiteSource })
+	waitForPlan(t, plan, "run 2's check Job started", func(p *drv1alpha1.DRPlan) bool {
+		r := p.Status.Run
+		return r.ID == "r-0002" && len(r.Waves[0].Steps) == 1 && r.Waves[0].Steps[0].JobName == "pay-r-0002-databases-check"
+	})
+	completeNamedJob(t, ns, "pay-r-0002-databases-check")
+	second := waitForPlan(t, plan, "run 2 waits for approval", func(p *drv1alpha1.DRPlan) bool {
+		return p.Status.Run.ID == "r-0002" && p.Status.Run.Phase == drv1alpha1.PlanWaitingForApproval
+	})
+	if h := second.Status.History; len(h) != 1 || h[0].ID != "r-0001" || h[0].Phase != drv1alpha1.PlanAborted {
+		t.Errorf("history: %+v", h)
+	}
+	if second.Status.Run.ToSite != drv1alpha1.SiteSource {
+		t.Errorf("run 2 goes to %s", second.Status.Run.ToSite)
+	}
+	waitFor(t, ms["pay-db"].pg, "db back at source", readyAt(drv1alpha1.SiteSource))
+	if pg := get(t, ms["pay-app"].pg); pg.Annotations[drv1alpha1.PlanRunAnnotation] != "" {
+		t.Errorf("apps was moved by a superseded run: %v", pg.Annotations)
+	}
+
+	// Suspended: the approval does not let apps start (nothing new starts).
+	updatePlan(t, plan, func(p *drv1alpha1.DRPlan) { p.Spec.Suspend = true })
+	waitForPlan(t, plan, "Ready False Suspended", func(p *drv1alpha1.DRPlan) bool {
+		return planCondition(p, drv1alpha1.ReadyCondition).Reason == drv1alpha1.PlanSuspendedReason && p.Status.ObservedGeneration == p.Generation
+	})
+	decide(t, plan, drv1alpha1.PlanDecision{Step: "apps/go", Action: drv1alpha1.DecisionApprove})
+	updatePlan(t, plan, func(p *drv1alpha1.DRPlan) { p.Spec.Suspend = false })
+	end := waitForPlan(t, plan, "run 2 succeeded", runPhase(drv1alpha1.PlanSucceeded))
+	if end.Status.Run.ID != "r-0002" {
+		t.Errorf("run %s", end.Status.Run.ID)
+	}
+	for name, m := range ms {
+		if n := calls(t, "StartReverseProtectionGroup", m.groupID); n != map[string]int{"pay-db": 2, "pay-app": 0}[name] {
+			t.Errorf("%s: %d planned failovers", name, n)
+		}
+	}
+}
+
+// completeNamedJob completes the Job of that name (envtest runs no pods).
+func completeNamedJob(t *testing.T, ns, name string) {
+	t.Helper()
+	j := &batchv1.Job{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, j); err != nil {
+		t.Fatal(err)
+	}
+	completeJob(t, j)
 }

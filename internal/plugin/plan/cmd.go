@@ -177,8 +177,14 @@ func newDecideCmd(newEnv func() (*cli.Env, error), user func() string, action dr
 	o := DecideOptions{Action: action}
 	help := decideHelp[action]
 	waitWords := "until the run has used the decision and stops again"
+	exits := `Exit 0 when the run Succeeded, 4 when it Failed, was Aborted or is
+Blocked, 10 when it waits for an approval (again), 5 when
+spec.desiredActiveSite changed meanwhile, 3 on --timeout.`
 	if action == drv1alpha1.DecisionAbort {
 		waitWords = "until the run has ended"
+		exits = `Exit 0 when it ended Aborted (or had ended Succeeded before the abort was
+used), 4 when it ended Failed, 5 when spec.desiredActiveSite changed
+meanwhile, 3 on --timeout.`
 	}
 	cmd := &cobra.Command{
 		Use:   help[0],
@@ -189,6 +195,8 @@ The decision is for the plan's current run (status.run.id), or --run. It
 is refused (exit 2) when the plan has no run, or names a wave or step the
 run does not show; a member the run cannot show (it lists only failed
 ones) is taken, with a warning when no such ProtectionGroup is a member.
+The same decision (run, step or member, action) already in spec.decisions
+and not used by the run yet is not appended again (the command says so).
 The note defaults to "kubectl sdrs by <kubeconfig user> at <time>". The
 append reads the plan, appends and writes with the resourceVersion read
 as a precondition, again on a conflict, so a concurrent append is kept.
@@ -196,10 +204,8 @@ spec.decisions holds at most 200 entries: when full, the oldest entries
 of other runs are dropped (and the command says so); if all are for this
 run, it refuses.
 
-With --wait, wait ` + waitWords + `: exit 0 when the run Succeeded,
-4 when it Failed, was Aborted or is Blocked, 10 when it waits for an
-approval (again), 5 when spec.desiredActiveSite changed meanwhile, 3 on
---timeout.`,
+With --wait, wait ` + waitWords + `.
+` + exits,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cli.Usagef("plan %s takes exactly one DRPlan name", cmd.Name())

@@ -215,16 +215,21 @@ func prepare(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, o DecideOp
 	var cur *drv1alpha1.PlanRun
 	if run != nil && run.ID == runID {
 		cur = run
-	} else {
-		if !slices.ContainsFunc(p.Status.History, func(h drv1alpha1.PlanRunRecord) bool { return h.ID == runID }) {
-			now := "it has no run yet"
-			if run != nil {
-				now = "its run is " + run.ID
-			}
-			return nil, cli.Usagef("%s shows no run %s (%s, and its history does not list it): a decision naming an unknown run makes the plan not Valid",
-				Ref(p.Name), runID, now)
+	} else if !slices.ContainsFunc(p.Status.History, func(h drv1alpha1.PlanRunRecord) bool { return h.ID == runID }) {
+		// The controller takes decisions for any run up to the next one,
+		// and marks the plan not Valid for a later one.
+		next := nextRun(p)
+		switch n := runNumber(runID); {
+		case n > runNumber(next):
+			return nil, cli.Usagef("%s shows no run %s, and the next run is %s: a decision naming a later run makes the plan not Valid",
+				Ref(p.Name), runID, next)
+		case n == runNumber(next):
+			res.warnings = append(res.warnings, fmt.Sprintf("run %s has not started yet: the decision waits for it", runID))
+		default:
+			res.warnings = append(res.warnings, fmt.Sprintf("run %s is over: this decision does not answer the current run", runID))
 		}
-		res.warnings = append(res.warnings, fmt.Sprintf("run %s is over (the current run is %s): this decision does not answer the current run", runID, run.ID))
+	} else {
+		res.warnings = append(res.warnings, fmt.Sprintf("run %s is over: this decision does not answer the current run", runID))
 	}
 	d := drv1alpha1.PlanDecision{Run: runID, Step: o.Step, Member: o.Member, Action: o.Action, Note: note}
 	if d.Action == drv1alpha1.DecisionApprove && d.Step == "" {
@@ -293,6 +298,19 @@ func prepare(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, o DecideOp
 	}
 	res.data = data
 	return res, nil
+}
+
+// nextRun is the id the plan's next run gets: one above its current run
+// and its history, as the controller numbers them.
+func nextRun(p *drv1alpha1.DRPlan) string {
+	n := 0
+	if p.Status.Run != nil {
+		n = runNumber(p.Status.Run.ID)
+	}
+	for _, h := range p.Status.History {
+		n = max(n, runNumber(h.ID))
+	}
+	return fmt.Sprintf("r-%04d", n+1)
 }
 
 // theWaitingStep is the step approve picks without --step: the one step
@@ -391,7 +409,7 @@ func checkMember(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, cur *d
 	}
 	sel, err := metav1.LabelSelectorAsSelector(&p.Spec.Selector)
 	if err == nil && !sel.Matches(labels.Set(pg.Labels)) {
-		return []string{fmt.Sprintf("ProtectionGroup %s is not selected by the plan (spec.selector): it is not a member", member)}
+		return []string{fmt.Sprintf("ProtectionGroup %s is not selected by the plan (spec.selector): it is not a member (a decision naming it makes the plan not Valid)", member)}
 	}
 	if cur != nil {
 		return []string{fmt.Sprintf("run %s shows no failure of member %s", cur.ID, member)}

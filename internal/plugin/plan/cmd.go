@@ -191,9 +191,10 @@ meanwhile, 3 on --timeout.`
 		Short: help[1],
 		Long: help[2] + `
 
-The decision is for the plan's current run (status.run.id), or --run. It
-is refused (exit 2) when the plan has no run, or names a wave or step the
-run does not show; a member the run cannot show (it lists only failed
+The decision is for the plan's current run (status.run.id), or --run (an
+earlier run, or the next one ahead of time). It is refused (exit 2) when
+the plan has no run (and no --run), when --run is later than the next run,
+or when it names a wave or step the run does not show; a member the run cannot show (it lists only failed
 ones) is taken, with a warning when no such ProtectionGroup is a member.
 The same decision (run, step or member, action) already in spec.decisions
 and not used by the run yet is not appended again (the command says so).

@@ -181,7 +181,7 @@ func Decide(ctx context.Context, env *cli.Env, o DecideOptions) error {
 			fmt.Fprintf(env.Out, "  %s\n", res.chosen)
 		}
 		if len(res.dropped) > 0 {
-			fmt.Fprintf(env.Out, "  spec.decisions was full (%d): dropped the %d oldest decisions of earlier runs (%s)\n",
+			fmt.Fprintf(env.Out, "  spec.decisions was full (%d): dropped the %d oldest decisions of other runs (%s)\n",
 				MaxDecisions, len(res.dropped), strings.Join(runsOf(res.dropped), ", "))
 		}
 		if conflict > 0 {
@@ -211,7 +211,7 @@ func prepare(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, o DecideOp
 		runID = run.ID
 	}
 	// cur is the run status the decision answers; nil when --run names
-	// an earlier run, which only the history still shows.
+	// an earlier run (only the history shows it) or the next one.
 	var cur *drv1alpha1.PlanRun
 	if run != nil && run.ID == runID {
 		cur = run
@@ -271,8 +271,9 @@ func prepare(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, o DecideOp
 	if len(list) > MaxDecisions {
 		var kept []drv1alpha1.PlanDecision
 		excess := len(list) - MaxDecisions
+		keep := func(x drv1alpha1.PlanDecision) bool { return x.Run == runID || run != nil && x.Run == run.ID }
 		for _, x := range list {
-			if excess > 0 && x.Run != runID {
+			if excess > 0 && !keep(x) {
 				res.dropped = append(res.dropped, x)
 				excess--
 				continue

@@ -560,7 +560,7 @@ func TestDecideWhenTheListIsFull(t *testing.T) {
 	if len(got) != plan.MaxDecisions || got[0].Member != "m1" || got[len(got)-1].Action != drv1alpha1.DecisionAbort {
 		t.Errorf("%d decisions, first %+v, last %+v", len(got), got[0], got[len(got)-1])
 	}
-	if w := "  spec.decisions was full (200): dropped the 1 oldest decisions of earlier runs (r-0001)\n"; !strings.Contains(e.Out.String(), w) {
+	if w := "  spec.decisions was full (200): dropped the 1 oldest decisions of other runs (r-0001)\n"; !strings.Contains(e.Out.String(), w) {
 		t.Errorf("stdout lacks %q:\n%s", w, e.Out)
 	}
 

@@ -101,7 +101,6 @@ func TestMoveWait(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, e.Out)
 				}
 			}
-			t.Logf("stdout:\n%s", e.Out)
 		})
 	}
 }
@@ -185,7 +184,6 @@ func TestDecideWait(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, e.Out)
 				}
 			}
-			t.Logf("stdout:\n%s", e.Out)
 		})
 	}
 }

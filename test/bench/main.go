@@ -56,6 +56,13 @@ type runOptions struct {
 	LongJobDuration time.Duration
 	SweepConcurrent []int
 	SweepLatency    time.Duration
+	// The DRPlan part: per N of PlanSizes, one plan run per wave count
+	// of PlanWaves, beside the flat flip at that N. PlanOnly runs it
+	// alone and rewrites only its section of the report.
+	PlanSizes         []int
+	PlanWaves         []int
+	PlanMaxConcurrent int
+	PlanOnly          bool
 }
 
 func main() {
@@ -88,16 +95,23 @@ func main() {
 	flag.DurationVar(&o.LongJobDuration, "long-job-duration", 30*time.Second, "D of the extra run with longer jobs (0 skips it)")
 	flag.StringVar(&sweep, "sweep-concurrency", "4,16,64", "--max-concurrent-reconciles values of the extra runs, with -sweep-latency on every SDRS call (empty skips them)")
 	flag.DurationVar(&o.SweepLatency, "sweep-latency", 100*time.Millisecond, "latency the emulator adds to every SDRS and ECS answer in the concurrency sweep, as a real region's round trip")
+	var planSizes, planWaves string
+	flag.StringVar(&planSizes, "plan-sizes", "1000", "N of the DRPlan runs, comma-separated (empty skips them)")
+	flag.StringVar(&planWaves, "plan-waves", "1,3", "waves of each DRPlan run (N/k groups each), comma-separated: one run per value")
+	flag.IntVar(&o.PlanMaxConcurrent, "plan-max-concurrent", 100, "maxConcurrent of every wave of the DRPlan runs")
+	flag.BoolVar(&o.PlanOnly, "plan-only", false, "run only the DRPlan part (with the flat flip at its N) and rewrite only its section of the report")
 	flag.Parse()
-	for _, s := range strings.Split(sizes, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
+	o.Sizes = positiveInts("-sizes", sizes)
+	o.PlanSizes = positiveInts("-plan-sizes", planSizes)
+	o.PlanWaves = positiveInts("-plan-waves", planWaves)
+	if o.PlanMaxConcurrent < 1 {
+		log.Fatalf("-plan-max-concurrent: want at least 1")
+	}
+	if o.PlanOnly {
+		if len(o.PlanSizes) == 0 || len(o.PlanWaves) == 0 {
+			log.Fatalf("-plan-only needs -plan-sizes and -plan-waves")
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			log.Fatalf("-sizes: bad size %q", s)
-		}
-		o.Sizes = append(o.Sizes, n)
+		o.Sizes, o.ExtraN, o.RateN = nil, 0, 0
 	}
 	o.ManagerArgs = strings.Fields(mgrArgs)
 	for _, s := range strings.Split(sweep, ",") {
@@ -121,7 +135,7 @@ func main() {
 	if _, _, err := harness.Binaries(); err != nil {
 		log.Fatal(err)
 	}
-	run := &benchRun{Command: commandLine(), Started: time.Now(), Machine: machineDescription(), Opts: o}
+	run := &benchRun{Command: commandLine(), Commit: gitHead(), Started: time.Now(), Machine: machineDescription(), Opts: o}
 	if dir, err := harness.RunDir(); err == nil {
 		log.Printf("logs of every process in %s", dir)
 	}
@@ -131,7 +145,8 @@ func main() {
 		if !filepath.IsAbs(out) {
 			out = filepath.Join(root, out)
 		}
-		if err := os.WriteFile(out, []byte(run.markdown()), 0o644); err != nil {
+		existing, _ := os.ReadFile(out)
+		if err := os.WriteFile(out, []byte(run.document(string(existing))), 0o644); err != nil {
 			log.Printf("cannot write %s: %v", out, err)
 		} else {
 			log.Printf("wrote %s", out)
@@ -193,6 +208,11 @@ func main() {
 			failed = true
 		}
 		run.Rate = r
+	}
+	if len(o.PlanSizes) > 0 && len(o.PlanWaves) > 0 && ctx.Err() == nil {
+		if planRuns(ctx, o, run, write) {
+			failed = true
+		}
 	}
 	sort.SliceStable(run.Scenarios, func(i, j int) bool { return run.Scenarios[i].Fleet.N < run.Scenarios[j].Fleet.N })
 	write()
@@ -265,6 +285,22 @@ func commandLine() string {
 		return "make bench"
 	}
 	return "make bench BENCH_ARGS='" + strings.Join(unquote(keep), " ") + "'"
+}
+
+// positiveInts parses a comma-separated list of positive integers.
+func positiveInts(name, list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			log.Fatalf("%s: bad value %q", name, s)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func unquote(qs []string) []string {

@@ -108,11 +108,17 @@ func machineCPU() (busy, total int64) {
 type metrics map[string]float64
 
 func scrape(ctx context.Context, url string) (metrics, error) {
+	return scrapeWith(ctx, http.DefaultClient, url, nil)
+}
+
+// scrapeWith scrapes url with hc, keeping only the series whose line keep
+// accepts (nil: all): kube-apiserver's /metrics is large.
+func scrapeWith(ctx context.Context, hc *http.Client, url string, keep func(line string) bool) (metrics, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +132,7 @@ func scrape(ctx context.Context, url string) (metrics, error) {
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "" || line[0] == '#' {
+		if line == "" || line[0] == '#' || (keep != nil && !keep(line)) {
 			continue
 		}
 		i := strings.LastIndexByte(line, ' ')

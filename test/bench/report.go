@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
 
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/controllers"
 )
 
 // benchRun is one whole run of the benchmark, as the report shows it.
 type benchRun struct {
 	Command   string
+	Commit    string
 	Started   time.Time
 	Took      time.Duration
 	Machine   string
@@ -22,8 +25,15 @@ type benchRun struct {
 	Rate      *rateResult
 	// Extra are fleet runs beside the main table (longer jobs, other
 	// concurrencies).
-	Extra  []*extraRun
-	Errors []string
+	Extra []*extraRun
+	// Plans are the DRPlan runs, and PlanFlat the flat flips run for
+	// them at an N the main table did not have.
+	Plans    []*planResult
+	PlanFlat []*fleetResult
+	Errors   []string
+	// keptPlanSection is the DRPlan section of the report being
+	// replaced, written again when this run has no plan part.
+	keptPlanSection string
 }
 
 // extraRun is one extra fleet run.
@@ -76,6 +86,11 @@ func (b *benchRun) markdown() string {
 		b.idleTable(&w)
 	}
 	b.extraTable(&w)
+	if sec := b.planSection(); sec != "" {
+		w.WriteString(sec + "\n")
+	} else if b.keptPlanSection != "" {
+		w.WriteString(b.keptPlanSection + "\n")
+	}
 	if b.Rate != nil {
 		b.rateTable(&w)
 	}
@@ -591,4 +606,199 @@ func concurrencyOf(args []string) string {
 		}
 	}
 	return v
+}
+
+// The DRPlan section sits between these markers, so that a -plan-only run
+// rewrites it alone and a full run without the plan part keeps it.
+const (
+	planSectionBegin = "<!-- DRPlan section: written by test/bench (plan.go); a -plan-only run replaces only this part -->"
+	planSectionEnd   = "<!-- end of the DRPlan section -->"
+)
+
+// document is the report to write over existing (the file as it is now):
+// the whole report, or with -plan-only the existing file with only its
+// DRPlan section replaced (appended when it has none).
+func (b *benchRun) document(existing string) string {
+	old := extractPlanSection(existing)
+	if !b.Opts.PlanOnly {
+		b.keptPlanSection = old
+		return b.markdown()
+	}
+	sec := b.planSection()
+	if sec == "" {
+		return existing
+	}
+	if old != "" {
+		return strings.Replace(existing, old, sec, 1)
+	}
+	return strings.TrimRight(existing, "\n") + "\n\n" + sec
+}
+
+// extractPlanSection returns the marked DRPlan section of a report, markers
+// and trailing newline included; "" when it has none.
+func extractPlanSection(md string) string {
+	i := strings.Index(md, planSectionBegin)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(md[i:], planSectionEnd)
+	if j < 0 {
+		return ""
+	}
+	end := i + j + len(planSectionEnd)
+	if end < len(md) && md[end] == '\n' {
+		end++
+	}
+	return md[i:end]
+}
+
+// planSection is the DRPlan section with its markers ("" when no plan ran).
+func (b *benchRun) planSection() string {
+	if len(b.Plans) == 0 {
+		return ""
+	}
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	o := b.Opts
+	p("%s\n## DRPlan: a plan's waves against the flat flip\n\n", planSectionBegin)
+	p("Run %s at `%s` with `%s`, took %s (only this section when run with `-plan-only`). Machine: %s.\n\n",
+		b.Started.UTC().Format("2006-01-02 15:04 MST"), b.Commit, b.Command, b.Took.Round(time.Second), b.Machine)
+	p("Each configuration gets a fresh stack set up as in the main runs (D = %s, rate limit %d/s burst %d,\n", o.JobDuration, o.CallsPerSecond, o.Burst)
+	p("the manager's default flags unless given): N groups labelled `app: fleet` and `wave: w1` … `wk` (N/k each,\n")
+	p("in name order), all Ready at source; one DRPlan selecting them all, with k waves of maxConcurrent\n")
+	p("%d and no steps, created armed. Once it is Valid the benchmark sets its `spec.desiredActiveSite` to\n", o.PlanMaxConcurrent)
+	p("target and watches the plan and the groups. The plan controller never calls SDRS: it moves a member\n")
+	p("by one server-side apply (field manager `%s`) of its site with the run stamp and\n", drv1alpha1.PlanFieldManager)
+	p("`dr.sdrs.io/moved-at`; the ProtectionGroup controller does the failover. The flat flip is the same\n")
+	p("N groups' `desiredActiveSite` patched all at once (the main table's run at that N, else one run on its\n")
+	p("own stack in the same invocation).\n\n")
+	p("| N | waves × maxConcurrent | **plan run: update → Succeeded** | update → last member Ready | flat flip: patch → last Ready | plan / flat | **plan applies per member, avg / max** | **DRPlan JSON, max / end** (without managedFields) | longest `done` list (its JSON) | **max overlap**: operations / SDRS jobs / plan in flight |\n")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range b.Plans {
+		flat := b.flatAt(r.N)
+		flatS, ratio := "not run", ""
+		if flat != nil {
+			flatS = fmt.Sprintf("%.2f s", flat.LastReady.Seconds())
+			if r.RunTook > 0 {
+				ratio = fmt.Sprintf("%.2f", r.RunTook.Seconds()/flat.LastReady.Seconds())
+			}
+		}
+		runS := "**" + r.Phase + "**"
+		if r.RunTook > 0 {
+			runS = fmt.Sprintf("**%.2f s** (finishedAt: %.0f s)", r.RunTook.Seconds(), r.StatusTook.Seconds())
+		}
+		if r.Err != "" {
+			runS += " (error below)"
+		}
+		p("| %d | %d × %d | %s | %.2f s | %s | %s | **%.2f / %d** | **%d / %d B** (%d / %d B) | %d (%d B) | **%d** / %d / %d |\n",
+			r.N, r.Waves, r.MaxConcurrent, runS, r.LastReady.Seconds(), flatS, ratio,
+			float64(r.PatchesTotal)/float64(r.N), r.PatchesMax, r.PlanBytesMax, r.PlanBytesEnd, r.PlanBytesMaxNoMF, r.PlanBytesEndNoMF,
+			r.MaxDone, r.MaxDoneBytes, r.OpOverlap, r.JobOverlap, r.InFlight)
+	}
+	p("\n")
+	p("| N | waves | **LIST protectiongroups** (kube-apiserver, all clients) | manager GET requests, any resource (LIST, WATCH, GET together) | APPLY protectiongroups | other protectiongroups writes (PATCH / status PATCH) | DRPlan status writes | DRPlan reconciles | DRPlan JSON stored over the run | **SDRS reverses per group, min / max** | SDRS calls per member (flat flip) | machine busy / load (flat flip) |\n")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range b.Plans {
+		a := r.API
+		flatCalls, flatLoad := "", ""
+		if flat := b.flatAt(r.N); flat != nil {
+			flatCalls = fmt.Sprintf(" (%.2f)", float64(flat.Calls.SDRS())/float64(flat.N))
+			flatLoad = fmt.Sprintf(" (%.0f %% / %.1f)", 100*flat.MachineBusy, flat.LoadAvg)
+		}
+		p("| %d | %d | **%.0f** | %.0f | %.0f | %.0f / %.0f | %.0f | %.0f | %.1f MB in %d versions | **%d / %d** | %.2f%s | %.0f %% / %.1f%s |\n", r.N, r.Waves,
+			a["protectiongroups LIST"], r.ManagerByMethod["GET"], a["protectiongroups APPLY"], a["protectiongroups PATCH"], a["protectiongroups/status PATCH"],
+			a["drplans/status PUT"]+a["drplans/status PATCH"]+a["drplans/status APPLY"], r.PlanReconciles,
+			float64(r.PlanBytesWritten)/1e6, r.PlanVersions, r.ReversesMin, r.ReversesMax, float64(r.Calls.SDRS())/float64(r.N), flatCalls,
+			100*r.MachineBusy, r.LoadAvg, flatLoad)
+	}
+	p("\n")
+	p("- Times are the benchmark's watch: the plan's run seen Succeeded, each member first seen done (Ready at\n")
+	p("  target for its new generation, the plan's rule). `status.run.finishedAt` has whole seconds.\n")
+	p("- Applies per member: the distinct (`dr.sdrs.io/run`, `dr.sdrs.io/moved-at`) values the watch saw on each\n")
+	p("  member; kube-apiserver's APPLY count for protectiongroups (nothing else server-side applies them)\n")
+	p("  checks it.\n")
+	p("- LISTs: the plan controller reads members from the manager's informer cache. The manager's\n")
+	p("  `rest_client_requests_total` has no resource label, so its LISTs cannot be told apart there; the\n")
+	p("  count is kube-apiserver's `apiserver_request_total{verb=\"LIST\",resource=\"protectiongroups\"}` from the\n")
+	p("  plan's update to 2 s after the run ended, which counts every client (the manager's informers and\n")
+	p("  the benchmark's watches, which list only when they start or break).\n")
+	p("- Overlaps: members' `status.lastOperation` spans (whole seconds, so an overlap can hide but not\n")
+	p("  appear), the emulator's reverse jobs (exact), and the plan's own view, its apply seen → the member\n")
+	p("  seen done; none may exceed maxConcurrent (%d).\n", o.PlanMaxConcurrent)
+	p("- The DRPlan's size is taken at every version the watch saw; `status.run.waves[].done` lists the\n")
+	p("  wave's members counted done while the wave runs and is cleared when it ends.\n\n")
+	for _, r := range b.Plans {
+		if r.Err != "" {
+			p("**Error (N = %d, %d waves):** %s\n\n", r.N, r.Waves, r.Err)
+		}
+	}
+	b.planReading(&w)
+	p("\n%s\n", planSectionEnd)
+	return w.String()
+}
+
+// planReading says what the plan table means, from its numbers.
+func (b *benchRun) planReading(w *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	load := 0.0
+	for _, r := range b.Plans {
+		if r.RunTook == 0 {
+			continue
+		}
+		load = max(load, r.LoadAvg)
+		per := int(math.Ceil(float64(r.N) / float64(r.Waves)))
+		rounds := r.Waves * int(math.Ceil(float64(per)/float64(r.MaxConcurrent)))
+		floor := time.Duration(rounds) * r.JobDuration
+		p("- N = %d, %s of maxConcurrent %d: the run took %.1f s", r.N, plural(r.Waves, "wave"), r.MaxConcurrent, r.RunTook.Seconds())
+		if flat := b.flatAt(r.N); flat != nil {
+			load = max(load, flat.LoadAvg)
+			p(", %.2f× the flat flip's %.1f s", r.RunTook.Seconds()/flat.LastReady.Seconds(), flat.LastReady.Seconds())
+		}
+		p(".\n  With at most %d members moving at once it takes at least %s of one SDRS job each, a floor of\n", r.MaxConcurrent, plural(rounds, "round"))
+		p("  %d × D = %.0f s; the rest is the failovers' time beyond D on this machine and the plan noticing them done.\n", rounds, floor.Seconds())
+		p("  Each member was applied %s (%.2f per member, at most %d), each group reversed %s, and the\n",
+			onceOr(r.PatchesMax == 1 && r.PatchesTotal == r.N), float64(r.PatchesTotal)/float64(r.N), r.PatchesMax,
+			onceOr(r.ReversesMin == 1 && r.ReversesMax == 1))
+		p("  operations never overlapped more than %d at once. kube-apiserver served %.0f LISTs of protectiongroups\n",
+			max(r.OpOverlap, r.JobOverlap, r.InFlight), r.API["protectiongroups LIST"])
+		p("  during the run and the manager sent %.0f GET requests of any kind (LIST, WATCH and GET together)", r.ManagerByMethod["GET"])
+		if r.API["protectiongroups LIST"] == 0 {
+			p(", so\n  the plan read its members from the informer.")
+		} else {
+			p(";\n  they include the informers' relists, and the plan's own reads cannot be told apart from them.")
+		}
+		p(" It wrote its status %.0f times (%.2f per member).\n",
+			r.API["drplans/status PUT"]+r.API["drplans/status PATCH"], (r.API["drplans/status PUT"]+r.API["drplans/status PATCH"])/float64(r.N))
+		p("  The DRPlan peaked at %d B, %d B of it a done list of %d names (%.0f B per name), and ended at\n",
+			r.PlanBytesMax, r.MaxDoneBytes, r.MaxDone, float64(r.MaxDoneBytes)/math.Max(float64(r.MaxDone), 1))
+		p("  %d B once the lists were cleared: a wave's done list grows with the wave, about %.0f KB per 1000 members.\n",
+			r.PlanBytesEnd, float64(r.MaxDoneBytes)/math.Max(float64(r.MaxDone), 1))
+	}
+	if cores := float64(runtime.NumCPU()); load > 1.5*cores {
+		p("\nThe machine was shared while this ran (load average up to %.1f on %d cores, other work on them): compare\n", load, runtime.NumCPU())
+		p("the seconds of this section with each other, not with the main tables; counts do not depend on the load.\n")
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func onceOr(ok bool) string {
+	if ok {
+		return "exactly once"
+	}
+	return "**not exactly once**"
+}
+
+// gitHead is the repository's commit, for the report.
+func gitHead() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown commit"
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -41,6 +41,9 @@ type stack struct {
 	// stopTrack ends the tracker's watch; an open watch would hold up
 	// kube-apiserver's graceful stop.
 	stopTrack context.CancelFunc
+	// groupLabels, when set, gives createGroups' i-th group its labels
+	// (the DRPlan runs select their members by label).
+	groupLabels func(i int) map[string]string
 }
 
 type stackOptions struct {
@@ -143,6 +146,9 @@ func (s *stack) createGroups(ctx context.Context, ids []string, workers int) ([]
 	err := parallel(ctx, len(ids), workers, func(i int) error {
 		pg := harness.AdoptingGroup(s.Namespace, names[i], s.ProviderConfig, ids[i])
 		pg.Spec.ServerPower = drv1alpha1.ServerPowerManual
+		if s.groupLabels != nil {
+			pg.Labels = s.groupLabels(i)
+		}
 		return s.kube.Create(ctx, pg)
 	})
 	return names, err
@@ -239,6 +245,9 @@ type tracker struct {
 	// ready is, per object, the highest generation seen Ready and when.
 	ready map[string]readyMark
 	last  map[string]string // name -> one-line status, for timeouts
+	// observers see every ProtectionGroup the watch delivers, with the
+	// time it arrived (the DRPlan run counts its applies through them).
+	observers []func(pg *drv1alpha1.ProtectionGroup, at time.Time)
 }
 
 type readyMark struct {
@@ -258,9 +267,28 @@ func isReady(pg *drv1alpha1.ProtectionGroup) bool {
 		string(pg.Status.ActiveSite) == string(pg.Spec.DesiredActiveSite) && pg.Status.CurrentOperation == nil
 }
 
+// addObserver adds f to the functions every watched ProtectionGroup is
+// passed to; it returns a function that removes it again.
+func (t *tracker) addObserver(f func(pg *drv1alpha1.ProtectionGroup, at time.Time)) (remove func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.observers = append(t.observers, f)
+	i := len(t.observers) - 1
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.observers[i] = nil
+	}
+}
+
 func (t *tracker) observe(pg *drv1alpha1.ProtectionGroup, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for _, f := range t.observers {
+		if f != nil {
+			f(pg, now)
+		}
+	}
 	t.last[pg.Name] = harness.Describe(pg)
 	if !isReady(pg) {
 		return

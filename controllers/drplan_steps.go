@@ -85,9 +85,12 @@ func (r *DRPlanReconciler) runSteps(ctx context.Context, s *planScope, w *drv1al
 			}
 		}
 		if st.Phase == drv1alpha1.StepPending {
-			now := metav1.NewTime(s.now)
+			// Status keeps whole seconds: round the start up, so that what
+			// is read back is what waits and timeouts count from, and a
+			// wait never ends early.
+			start := metav1.NewTime(s.now.Add(time.Second - 1).Truncate(time.Second))
 			st.Attempt++
-			st.StartedAt = &now
+			st.StartedAt = &start
 		}
 		if err := stepKinds[st.Type].advance(r, ctx, s, ref, step, st); err != nil {
 			return false, err

@@ -425,14 +425,21 @@ func checkReadmeTour(t *testing.T, rl *utils.RunLocal) {
 	}
 	g.Expect(get("web", "{.status.activeSite}")).To(Equal("source"), "the tour switches web over and back")
 	g.Expect(get("erp", "{.status.activeSite} {.spec.desiredActiveSite} {.spec.failoverMode} {.spec.allowDataLoss}")).
-		To(Equal("target target Auto true"), "erp failed over to target once, with its Auto mode back")
-	failovers := 0
+		To(Equal("source source Auto true"), "erp failed over to target, its Auto mode back, then the plan moved it back to source")
+	moves := map[string]int{}
 	for _, typ := range strings.Fields(get("erp", `{range .status.history[*]}{.type}{" "}{end}`)) {
-		if typ == "Failover" {
-			failovers++
-		}
+		moves[typ]++
 	}
-	g.Expect(failovers).To(Equal(1), "erp failed over exactly once")
+	g.Expect(moves["Failover"]).To(Equal(1), "erp failed over exactly once")
+	g.Expect(moves["PlannedFailover"]).To(Equal(1), "the plan moved erp back exactly once")
+	g.Expect(get("erp", "{.metadata.annotations.dr\\.sdrs\\.io/run}")).To(Equal("demo/r-0001/apps"), "erp carries the plan's run stamp")
+	for _, name := range []string{"web", "files"} {
+		g.Expect(get(name, "{.metadata.annotations}")).NotTo(ContainSubstring("dr.sdrs.io/run"), "the plan skips %s, already at source, without touching it", name)
+	}
+	plan, err := rl.Kubectl(ctx, "-n", "default", "get", "drplan", "demo", "-o",
+		`jsonpath={.status.run.id} {.status.run.phase} {.status.conditions[?(@.type=="Ready")].status}`)
+	g.Expect(err).NotTo(HaveOccurred(), plan)
+	g.Expect(plan).To(Equal("r-0001 Succeeded True"), "the tour's plan run succeeded, once")
 	g.Expect(get("files", "{.metadata.annotations}")).NotTo(ContainSubstring("dr.sdrs.io/paused"), "the tour resumes files")
 }
 

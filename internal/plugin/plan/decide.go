@@ -240,6 +240,17 @@ func prepare(ctx context.Context, env *cli.Env, p *drv1alpha1.DRPlan, o DecideOp
 		d.Step = step.ref
 		res.chosen = fmt.Sprintf("step %s: the one step waiting for approval (%s)", step.ref, orDash(step.status.Message))
 	}
+	if d.Action == drv1alpha1.DecisionApprove && cur != nil && cur.ID == runID {
+		// Approving a step the run already took an approval for changes
+		// nothing, so a runbook pasted twice does not fail the second time.
+		for _, a := range cur.Decisions {
+			if a.Action == drv1alpha1.DecisionApprove && a.Step == d.Step {
+				res.decision = d
+				res.unchanged = fmt.Sprintf("step %s of run %s is already approved (%s)", d.Step, runID, orDash(a.Note))
+				return res, nil
+			}
+		}
+	}
 	if d.Step != "" {
 		s, err := checkStep(p, cur, d)
 		if err != nil {

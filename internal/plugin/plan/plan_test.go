@@ -408,6 +408,11 @@ func TestDecide(t *testing.T) {
 		{name: "approve of a passed step is refused",
 			objs: []client.Object{newPlan(isBlocked)}, args: []string{"approve", "erp", "--step", "db/confirm"},
 			wantCode: cli.ExitUsage, wantErr: "already Succeeded"},
+		{name: "approve of a step the run already approved: unchanged, so a runbook pasted twice passes",
+			objs: []client.Object{newPlan(isBlocked, func(p *drv1alpha1.DRPlan) {
+				p.Status.Run.Decisions = append(p.Status.Run.Decisions, drv1alpha1.AppliedDecision{Step: "db/confirm", Action: drv1alpha1.DecisionApprove, Note: "INC-42"})
+			})}, args: []string{"approve", "erp", "--step", "db/confirm"},
+			wantOut: []string{"drplan.dr.sdrs.io/erp unchanged: step db/confirm of run r-0003 is already approved (INC-42)\n"}},
 		{name: "no run: refused",
 			objs: []client.Object{newPlan()}, args: []string{"abort", "erp"},
 			wantCode: cli.ExitUsage, wantErr: "has no run yet"},

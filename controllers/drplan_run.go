@@ -245,8 +245,11 @@ func (r *DRPlanReconciler) block(s *planScope, ws *drv1alpha1.PlanWaveStatus, re
 	s.due(stalledRecheck)
 }
 
-// recordWave writes the wave's counts, its done ratchet and its failures.
+// recordWave writes the wave's counts, its done ratchet and its failures:
+// an Event for each new failure among the 20 the status lists, and one for
+// the failures beyond them.
 func (r *DRPlanReconciler) recordWave(s *planScope, ws *drv1alpha1.PlanWaveStatus) {
+	failedBefore := ws.Counts.Failed
 	ws.Counts = countStates(s.views)
 	for _, v := range s.views {
 		if v.state == memberSucceeded && !slices.Contains(ws.Done, v.pg.Name) {
@@ -260,7 +263,7 @@ func (r *DRPlanReconciler) recordWave(s *planScope, ws *drv1alpha1.PlanWaveStatu
 	}
 	var failures []drv1alpha1.MemberFailure
 	for _, v := range s.views {
-		if v.state != memberFailed {
+		if v.state != memberFailed || len(failures) == maxWaveFailures {
 			continue
 		}
 		f, seen := prev[v.pg.Name]
@@ -271,9 +274,9 @@ func (r *DRPlanReconciler) recordWave(s *planScope, ws *drv1alpha1.PlanWaveStatu
 		}
 		failures = append(failures, f)
 	}
-	sort.Slice(failures, func(i, j int) bool { return failures[i].Member < failures[j].Member })
-	if len(failures) > maxWaveFailures {
-		failures = failures[:maxWaveFailures]
+	if more := ws.Counts.Failed - max(failedBefore, int32(len(failures))); more > 0 && len(failures) == maxWaveFailures {
+		r.event(s.plan, true, drv1alpha1.MemberFailedReason, "run %s, wave %s: %d more members failed (%d in all; status lists the first %d)",
+			s.plan.Status.Run.ID, ws.Name, more, ws.Counts.Failed, maxWaveFailures)
 	}
 	ws.Failures = failures
 }

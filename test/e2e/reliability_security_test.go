@@ -395,7 +395,7 @@ func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole, secretsRole *rbacv1.
 	t.Helper()
 	allowed := map[string][]string{
 		"dr.sdrs.io": {"protectiongroups", "protectiongroups/status", "protectiongroups/finalizers", "providerconfigs", "providerconfigs/status", "providerconfigs/finalizers",
-			"protectiongroupdrills", "protectiongroupdrills/status", "protectiongroupdrills/finalizers"},
+			"protectiongroupdrills", "protectiongroupdrills/status", "protectiongroupdrills/finalizers", "drplans", "drplans/status"},
 		"events.k8s.io": {"events"},
 		"":              {"namespaces"},
 		"batch":         {"jobs"},
@@ -404,7 +404,7 @@ func checkRoleShape(t *testing.T, role *rbacv1.ClusterRole, secretsRole *rbacv1.
 		if slices.Contains(r.Resources, "jobs") {
 			for _, v := range r.Verbs {
 				if !slices.Contains([]string{"create", "get", "list", "watch"}, v) {
-					t.Errorf("role.yaml's ClusterRole may %s Jobs; it only creates a drill's verification Job and reads it", v)
+					t.Errorf("role.yaml's ClusterRole may %s Jobs; it only creates a drill's verification Job and a plan's step Jobs, and reads them", v)
 				}
 			}
 		}

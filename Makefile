@@ -75,7 +75,7 @@ control-plane: ## Build (or reuse) the pinned etcd and kube-apiserver into bin/k
 	@hack/build-control-plane.sh "$(KUBEBUILDER_ASSETS)" >/dev/null
 
 .PHONY: test
-test: verify-gen vet lint chart-check control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
+test: verify-gen vet lint chart-check dashboard-check control-plane build ## Run every test: unit, envtest, emulator and end-to-end.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...
 	$(GO) test -tags e2e -timeout $(TEST_TIMEOUT) -count=1 ./test/e2e/...
@@ -159,3 +159,13 @@ bench: control-plane build ## Fleet benchmark (N = 100, 1000, 5000 groups flippe
 chart-check: ## Check charts/sdrs-operator against config/ and render it with Helm (hack/chart, its own module).
 	cd hack/chart && $(GO) run . verify-chart
 	cd hack/chart && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+.PHONY: dashboard
+dashboard: ## Regenerate the Grafana fleet dashboard in config/grafana (hack/dashboard, its own module) and the chart's copy.
+	cd hack/dashboard && $(GO) run . generate
+	cd hack/chart && $(GO) run . generate
+
+.PHONY: dashboard-check
+dashboard-check: ## Check config/grafana against hack/dashboard and every panel's PromQL against internal/metrics.
+	cd hack/dashboard && $(GO) run . verify
+	cd hack/dashboard && $(GO) vet ./... && $(GO) test -count=1 ./...

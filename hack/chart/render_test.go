@@ -694,9 +694,10 @@ func TestLint(t *testing.T) {
 	for name, vals := range map[string]map[string]any{
 		"defaults": nil,
 		"everything on": {
-			"serviceMonitor": map[string]any{"enabled": true},
-			"prometheusRule": map[string]any{"enabled": true},
-			"providerConfig": map[string]any{"create": true, "region": "cn-north-4", "projectID": "abc"},
+			"serviceMonitor":   map[string]any{"enabled": true},
+			"prometheusRule":   map[string]any{"enabled": true},
+			"grafanaDashboard": map[string]any{"enabled": true},
+			"providerConfig":   map[string]any{"create": true, "region": "cn-north-4", "projectID": "abc"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
@@ -110,32 +109,13 @@ func (r *DrillReconciler) newVerifyJob(d *drv1alpha1.ProtectionGroupDrill, name 
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode drill servers: %w", err)
 	}
-	tpl := d.Spec.Verify.Template.DeepCopy()
-	job := &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: tpl.Labels, Annotations: tpl.Annotations},
-		Spec:       tpl.Spec,
-	}
-	if job.Labels == nil {
-		job.Labels = map[string]string{}
-	}
-	job.Labels["dr.sdrs.io/drill"] = d.Name
 	env := []corev1.EnvVar{
 		{Name: envDrillID, Value: d.Status.Drill.ID},
 		{Name: envDrillName, Value: d.Status.Drill.Name},
 		{Name: envDrillVpc, Value: d.Status.Drill.VpcID},
 		{Name: envDrillServers, Value: string(servers)},
 	}
-	pod := &job.Spec.Template.Spec
-	for i := range pod.Containers {
-		pod.Containers[i].Env = append(pod.Containers[i].Env, env...)
-	}
-	if pod.RestartPolicy == "" {
-		pod.RestartPolicy = corev1.RestartPolicyNever
-	}
-	if err := controllerutil.SetControllerReference(d, job, r.Scheme()); err != nil {
-		return nil, err
-	}
-	return job, nil
+	return jobFromTemplate(r.Scheme(), d, &d.Spec.Verify.Template, name, map[string]string{"dr.sdrs.io/drill": d.Name}, env)
 }
 
 // judge records the verdict: a person's (spec.outcome) over the Job's.

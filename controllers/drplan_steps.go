@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
@@ -243,16 +242,6 @@ func stepJobName(plan, run, ref string, attempt int32) string {
 // goes with the plan).
 func (r *DRPlanReconciler) newStepJob(s *planScope, ref string, step *drv1alpha1.PlanStep, name string) (*batchv1.Job, error) {
 	run := s.plan.Status.Run
-	tpl := step.Job.Template.DeepCopy()
-	job := &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.plan.Namespace, Labels: tpl.Labels, Annotations: tpl.Annotations},
-		Spec:       tpl.Spec,
-	}
-	if job.Labels == nil {
-		job.Labels = map[string]string{}
-	}
-	job.Labels[planLabel], job.Labels[runLabel] = s.plan.Name, run.ID
-	job.Spec.TTLSecondsAfterFinished = nil
 	wave, _, _ := strings.Cut(ref, "/")
 	env := []corev1.EnvVar{
 		{Name: envPlan, Value: s.plan.Name},
@@ -261,15 +250,10 @@ func (r *DRPlanReconciler) newStepJob(s *planScope, ref string, step *drv1alpha1
 		{Name: envToSite, Value: string(run.ToSite)},
 		{Name: envWave, Value: wave},
 	}
-	pod := &job.Spec.Template.Spec
-	for i := range pod.Containers {
-		pod.Containers[i].Env = append(pod.Containers[i].Env, env...)
-	}
-	if pod.RestartPolicy == "" {
-		pod.RestartPolicy = corev1.RestartPolicyNever
-	}
-	if err := controllerutil.SetControllerReference(s.plan, job, r.Scheme()); err != nil {
+	job, err := jobFromTemplate(r.Scheme(), s.plan, &step.Job.Template, name, map[string]string{planLabel: s.plan.Name, runLabel: run.ID}, env)
+	if err != nil {
 		return nil, err
 	}
+	job.Spec.TTLSecondsAfterFinished = nil
 	return job, nil
 }

@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
 // planMember is a ProtectionGroup of a plan test and its SDRS group.
@@ -141,44 +141,14 @@ func planCondition(p *drv1alpha1.DRPlan, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// operationSpan is when a member's failover ran, from its own history.
-type operationSpan struct {
-	member     string
-	start, end time.Time
-}
-
-func lastSpan(t *testing.T, m planMember) operationSpan {
+// lastSpan is when a member's last operation ran, from its own status.
+func lastSpan(t *testing.T, m planMember) harness.Span {
 	t.Helper()
-	cur := get(t, m.pg)
-	op := cur.Status.LastOperation
-	if op == nil || op.FinishedAt == nil {
+	sp, ok := harness.LastSpan(get(t, m.pg))
+	if !ok {
 		t.Fatalf("%s has no finished operation", m.pg.Name)
 	}
-	return operationSpan{member: m.pg.Name, start: op.StartedAt.Time, end: op.FinishedAt.Time}
-}
-
-// maxOverlap is the largest number of spans running at one instant.
-func maxOverlap(spans []operationSpan) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	var edges []edge
-	for _, s := range spans {
-		edges = append(edges, edge{s.start, 1}, edge{s.end, -1})
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].at.Equal(edges[j].at) {
-			return edges[i].delta < edges[j].delta
-		}
-		return edges[i].at.Before(edges[j].at)
-	})
-	cur, best := 0, 0
-	for _, e := range edges {
-		cur += e.delta
-		best = max(best, cur)
-	}
-	return best
+	return sp
 }
 
 // Three waves move in order: wave k+1 starts only after wave k's members
@@ -227,7 +197,7 @@ func TestPlanMovesWavesInOrder(t *testing.T) {
 		t.Errorf("RTO and history: %+v %+v", r, done.Status.History)
 	}
 
-	spans := map[string][]operationSpan{}
+	spans := map[string][]harness.Span{}
 	for name, m := range ms {
 		pg := waitFor(t, m.pg, "Ready at target", readyAt(drv1alpha1.SiteTarget))
 		if n := calls(t, "StartReverseProtectionGroup", m.groupID); n != 1 {
@@ -239,26 +209,26 @@ func TestPlanMovesWavesInOrder(t *testing.T) {
 		tier := pg.Labels["tier"]
 		spans[tier] = append(spans[tier], lastSpan(t, m))
 	}
-	latest := func(ss []operationSpan) time.Time {
+	latest := func(ss []harness.Span) time.Time {
 		var l time.Time
 		for _, s := range ss {
-			if s.end.After(l) {
-				l = s.end
+			if s.End.After(l) {
+				l = s.End
 			}
 		}
 		return l
 	}
 	for _, pair := range [][2]string{{"db", "app"}, {"app", "web"}} {
 		for _, s := range spans[pair[1]] {
-			if s.start.Before(latest(spans[pair[0]])) {
-				t.Errorf("%s started at %s, before wave %s ended at %s", s.member, s.start, pair[0], latest(spans[pair[0]]))
+			if s.Start.Before(latest(spans[pair[0]])) {
+				t.Errorf("%s started at %s, before wave %s ended at %s", s.Member, s.Start, pair[0], latest(spans[pair[0]]))
 			}
 		}
 	}
-	if n := maxOverlap(spans["app"]); n > 1 {
+	if n := harness.MaxOverlap(spans["app"]); n > 1 {
 		t.Errorf("apps: %d members moved at once, maxConcurrent is 1", n)
 	}
-	t.Logf("apps overlap %d, db %d, web %d", maxOverlap(spans["app"]), maxOverlap(spans["db"]), maxOverlap(spans["web"]))
+	t.Logf("apps overlap %d, db %d, web %d", harness.MaxOverlap(spans["app"]), harness.MaxOverlap(spans["db"]), harness.MaxOverlap(spans["web"]))
 
 	// A second apply of the same plan moves nothing.
 	gens := map[string]int64{}

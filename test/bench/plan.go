@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/test/e2e/harness"
 )
 
 // planResult is one DRPlan run over N groups: the plan selects all of
@@ -273,7 +273,7 @@ func (s *stack) measurePlan(ctx context.Context, o fleetOptions, r *planResult) 
 	r.PlanBytesEnd, r.PlanBytesEndNoMF = planBytes(final)
 
 	ml.mu.Lock()
-	var spans []span
+	var spans []harness.Span
 	r.FirstMove = time.Duration(1<<62 - 1)
 	r.PatchesMax = 0
 	for _, n := range names {
@@ -296,7 +296,7 @@ func (s *stack) measurePlan(ctx context.Context, o fleetOptions, r *planResult) 
 		if d, ok := ml.done[n]; ok {
 			r.LastReady = max(r.LastReady, d.Sub(t0))
 			if !first.IsZero() {
-				spans = append(spans, span{first, d})
+				spans = append(spans, harness.Span{Start: first, End: d})
 			}
 		}
 	}
@@ -304,7 +304,7 @@ func (s *stack) measurePlan(ctx context.Context, o fleetOptions, r *planResult) 
 	if r.Patched == 0 {
 		r.FirstMove = 0
 	}
-	r.InFlight = maxOverlap(spans)
+	r.InFlight = harness.MaxOverlap(spans)
 
 	if err := s.kube.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
 		return err
@@ -312,10 +312,10 @@ func (s *stack) measurePlan(ctx context.Context, o fleetOptions, r *planResult) 
 	spans = spans[:0]
 	for i := range list.Items {
 		if op := list.Items[i].Status.LastOperation; op != nil && op.FinishedAt != nil && !op.StartedAt.Time.Before(t0.Truncate(time.Second)) {
-			spans = append(spans, span{op.StartedAt.Time, op.FinishedAt.Time})
+			spans = append(spans, harness.Span{Start: op.StartedAt.Time, End: op.FinishedAt.Time})
 		}
 	}
-	r.OpOverlap = maxOverlap(spans)
+	r.OpOverlap = harness.MaxOverlap(spans)
 
 	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
@@ -341,10 +341,10 @@ func (s *stack) measurePlan(ctx context.Context, o fleetOptions, r *planResult) 
 	spans = spans[:0]
 	for _, j := range st.Jobs {
 		if j.Type == reverseJob && !j.Begin.Before(t0) && !j.End.IsZero() {
-			spans = append(spans, span{j.Begin, j.End})
+			spans = append(spans, harness.Span{Start: j.Begin, End: j.End})
 		}
 	}
-	r.JobOverlap = maxOverlap(spans)
+	r.JobOverlap = harness.MaxOverlap(spans)
 	log.Printf("%s: last member Ready %.2fs; applies per member %.2f (max %d); plan %d B max, %d B at the end; overlap ops %d, jobs %d, in flight %d; reverses %d (%d..%d per group)",
 		label, r.LastReady.Seconds(), float64(r.PatchesTotal)/float64(o.n), r.PatchesMax, r.PlanBytesMax, r.PlanBytesEnd,
 		r.OpOverlap, r.JobOverlap, r.InFlight, r.Reverses, r.ReversesMin, r.ReversesMax)
@@ -548,34 +548,6 @@ func planMemberDone(pg *drv1alpha1.ProtectionGroup, site drv1alpha1.Site) bool {
 	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == pg.Generation &&
 		pg.Status.ObservedGeneration == pg.Generation && pg.Status.ActiveSite == site && pg.Spec.DesiredActiveSite == site
-}
-
-// span is one interval, for overlaps.
-type span struct{ start, end time.Time }
-
-// maxOverlap is the most spans running at one instant; a span ending at
-// the instant another starts does not overlap it.
-func maxOverlap(spans []span) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	edges := make([]edge, 0, 2*len(spans))
-	for _, s := range spans {
-		edges = append(edges, edge{s.start, 1}, edge{s.end, -1})
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].at.Equal(edges[j].at) {
-			return edges[i].delta < edges[j].delta
-		}
-		return edges[i].at.Before(edges[j].at)
-	})
-	cur, best := 0, 0
-	for _, e := range edges {
-		cur += e.delta
-		best = max(best, cur)
-	}
-	return best
 }
 
 // apiRequests sums apiserver_request_total for the operator's resources by

@@ -170,6 +170,7 @@ var relParallelScenarios = []relScenario{
 	{"TLS", relTLS},
 	{"Tenancy", relTenancy},
 	{"PlainHTTP", relPlainHTTP},
+	{"TwoManagersSplitFleet", underBothProfiles(relTwoManagersSplitFleet)},
 }
 
 // TestReliability runs every scenario, then searches everything the

@@ -145,6 +145,7 @@ func main() {
 
 	if err := (&controllers.ProviderConfigReconciler{
 		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
 		Connector: connector,
 		Recorder:  mgr.GetEventRecorder("sdrs-operator"),
 	}).SetupWithManager(mgr); err != nil {

@@ -36,6 +36,11 @@ const (
 // ProviderConfig while ProtectionGroups use it.
 type ProviderConfigReconciler struct {
 	client.Client
+	// APIReader lists, around the cache, the ProtectionGroups that still
+	// use a ProviderConfig being deleted: a manager watching one namespace
+	// sees only its own, and must not let a ProviderConfig go that groups
+	// in other namespaces use. nil lists through Client.
+	APIReader client.Reader
 	Connector sdrs.Connector
 	Recorder  EventRecorder
 }
@@ -104,12 +109,13 @@ func (r *ProviderConfigReconciler) validate(ctx context.Context, pc *drv1alpha1.
 // reconcileDelete keeps the finalizer while any ProtectionGroup uses the
 // ProviderConfig: deleting it would leave them unable to reach SDRS.
 func (r *ProviderConfigReconciler) reconcileDelete(ctx context.Context, pc *drv1alpha1.ProviderConfig) (ctrl.Result, error) {
-	var users drv1alpha1.ProtectionGroupList
-	if err := r.List(ctx, &users, client.MatchingFields{indexProviderConfig: pc.Name}); err != nil {
+	users, err := r.usersOf(ctx, pc.Name)
+	if err != nil {
+		// Unknown users: the finalizer stays.
 		return ctrl.Result{}, fmt.Errorf("cannot list ProtectionGroups using ProviderConfig %q: %w", pc.Name, err)
 	}
-	if n := len(users.Items); n > 0 {
-		return ctrl.Result{RequeueAfter: inUseRecheck}, r.reportInUse(ctx, pc, users.Items)
+	if len(users) > 0 {
+		return ctrl.Result{RequeueAfter: inUseRecheck}, r.reportInUse(ctx, pc, users)
 	}
 	if controllerutil.RemoveFinalizer(pc, drv1alpha1.ProviderConfigInUseFinalizer) {
 		if err := r.Update(ctx, pc); err != nil {
@@ -117,6 +123,33 @@ func (r *ProviderConfigReconciler) reconcileDelete(ctx context.Context, pc *drv1
 		}
 	}
 	return ctrl.Result{}, nil
+}
+
+// usersOf lists the ProtectionGroups of every namespace that use the
+// ProviderConfig, a page at a time, from the API server when an APIReader
+// is set (this runs only while a ProviderConfig is being deleted).
+func (r *ProviderConfigReconciler) usersOf(ctx context.Context, name string) ([]drv1alpha1.ProtectionGroup, error) {
+	if r.APIReader == nil {
+		var users drv1alpha1.ProtectionGroupList
+		err := r.List(ctx, &users, client.MatchingFields{indexProviderConfig: name})
+		return users.Items, err
+	}
+	var users []drv1alpha1.ProtectionGroup
+	cont := ""
+	for {
+		var page drv1alpha1.ProtectionGroupList
+		if err := r.APIReader.List(ctx, &page, client.Limit(500), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		for i := range page.Items {
+			if providerConfigName(&page.Items[i]) == name {
+				users = append(users, page.Items[i])
+			}
+		}
+		if cont = page.Continue; cont == "" {
+			return users, nil
+		}
+	}
 }
 
 // reportInUse says, in status and an Event, that the deletion waits for

@@ -147,7 +147,7 @@ func startManager(opts ...func(*managerOptions)) {
 	}
 	recorder := metrics.NewRecorder()
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall))
-	if err := (&controllers.ProviderConfigReconciler{Client: mgr.GetClient(), Connector: connector,
+	if err := (&controllers.ProviderConfigReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Connector: connector,
 		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}

@@ -377,6 +377,10 @@ func (s *scenario) deleteProviderConfigInUse(ns string, g emutest.SeededGroup) s
 	})
 	if seen == "" {
 		seen = "kept for 20s while B's group uses it"
+	} else {
+		// Each manager lists the users in every namespace from the API
+		// server, so none may let it go.
+		s.t.Errorf("in-use ProviderConfig deletion: %s", seen)
 	}
 	s.t.Logf("in-use ProviderConfig deletion: %s", seen)
 	return seen

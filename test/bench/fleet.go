@@ -121,8 +121,10 @@ type fleetOptions struct {
 	// pprofDir, when set, receives a CPU profile of kube-apiserver
 	// during each flip.
 	pprofDir string
-	// baselines: how many groups each runbook variant flips (0: none).
+	// baselines: how many groups each runbook variant flips (0: none),
+	// and whether the unbounded SDK script flips all N.
 	serialGroups, parallelGroups, parallel int
+	unbounded                              bool
 	runbookPoll                            time.Duration
 }
 
@@ -130,12 +132,28 @@ type scenarioResult struct {
 	Fleet    fleetResult
 	Serial   *runbookMeasure
 	Parallel *runbookMeasure
+	// Unbounded is the SDK script with every group's action at once.
+	Unbounded *runbookMeasure
+	// FlipFrom is empty when Fleet is this run's flip; a -peers-only run
+	// has none and says here which earlier report its flip time is from,
+	// and FlipSDRSPerFailover is that report's SDRS calls per failover.
+	FlipFrom            string
+	FlipSDRSPerFailover float64
 }
 
 // runbookMeasure is a runbook run with its calls.
 type runbookMeasure struct {
 	runbookResult
 	Calls callCounts
+	// Reverses per group, fewest and most, from the emulator's call log.
+	ReversesMin, ReversesMax int
+	// AtTarget is how many of the groups the emulator shows at target
+	// afterwards.
+	AtTarget int
+	// From the runbook's start: the last reverse the emulator logged, and
+	// the last of their jobs to end (what a script polling without delay
+	// would see).
+	LastAction, LastJobEnd time.Duration
 }
 
 func runScenario(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
@@ -152,21 +170,50 @@ func runScenario(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
 		return res, err
 	}
 	s.StopManager()
+	return res, s.runPeers(ctx, o, res)
+}
+
+// runPeers runs the runbooks without the operator in the stack's emulator,
+// each on its own freshly seeded groups: serial, o.parallel at a time, and
+// every group at once.
+func (s *stack) runPeers(ctx context.Context, o fleetOptions, res *scenarioResult) error {
 	if o.serialGroups > 0 {
 		m, err := s.measureRunbook(ctx, o, "serial", min(o.serialGroups, o.n), 1)
 		if err != nil {
-			return res, err
+			return err
 		}
 		res.Serial = m
 	}
 	if o.parallelGroups > 0 {
 		m, err := s.measureRunbook(ctx, o, "parallel", min(o.parallelGroups, o.n), o.parallel)
 		if err != nil {
-			return res, err
+			return err
 		}
 		res.Parallel = m
 	}
-	return res, nil
+	if o.unbounded {
+		m, err := s.measureRunbook(ctx, o, "unbounded", o.n, unbounded)
+		if err != nil {
+			return err
+		}
+		res.Unbounded = m
+	}
+	return nil
+}
+
+// runPeersOnly runs the peers alone on a fresh stack without a manager
+// (-peers-only): the flip time they are compared with comes from
+// elsewhere.
+func runPeersOnly(ctx context.Context, o fleetOptions) (*scenarioResult, error) {
+	s, err := startStack(ctx, stackOptions{n: o.n, jobDuration: o.jobDuration,
+		callsPerSecond: o.callsPerSecond, burst: o.burst, syncInterval: 5 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	res := &scenarioResult{Fleet: fleetResult{N: o.n, JobDuration: o.jobDuration,
+		RateLimit: fmt.Sprintf("%d calls/s, burst %d", o.callsPerSecond, o.burst)}}
+	return res, s.runPeers(ctx, o, res)
 }
 
 func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, error) {
@@ -464,13 +511,17 @@ func (s *stack) eventWrites(ctx context.Context) (float64, error) {
 }
 
 func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string, groups, par int) (*runbookMeasure, error) {
-	log.Printf("N=%d: runbook %s (parallelism %d) over %d groups", o.n, name, par, groups)
+	width := fmt.Sprint(par)
+	if par == unbounded {
+		width = "unbounded"
+	}
+	log.Printf("N=%d: runbook %s (parallelism %s, %d calls/s burst %d) over %d groups", o.n, name, width, o.callsPerSecond, o.burst, groups)
 	ids, err := s.seed(ctx, "runbook-"+name, groups, o.seedBatch)
 	if err != nil {
 		return nil, err
 	}
 	eo := s.Emu.Options()
-	rb, err := newRunbook(s.Emu.SDRSURL, eo.ProjectID, eo.AccessKey, eo.SecretKey, o.runbookPoll, par)
+	rb, err := newRunbook(s.Emu.SDRSURL, eo.ProjectID, eo.AccessKey, eo.SecretKey, o.runbookPoll, par, int(o.callsPerSecond), int(o.burst))
 	if err != nil {
 		return nil, err
 	}
@@ -481,6 +532,7 @@ func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string,
 	if res.Failed > 0 {
 		return nil, fmt.Errorf("runbook %s: %d of %d groups failed", name, res.Failed, groups)
 	}
+	log.Printf("N=%d: runbook %s done in %.2fs", o.n, name, res.Took.Seconds())
 	calls, err := s.Emu.Admin.Calls(ctx, "", "")
 	if err != nil {
 		return nil, err
@@ -489,7 +541,35 @@ func (s *stack) measureRunbook(ctx context.Context, o fleetOptions, name string,
 	for _, id := range ids {
 		set[id] = true
 	}
-	return &runbookMeasure{runbookResult: res, Calls: countCalls(forGroups(calls, set))}, nil
+	own := forGroups(calls, set)
+	m := &runbookMeasure{runbookResult: res, Calls: countCalls(own)}
+	reverses := map[string]int{}
+	for _, c := range own {
+		if c.Operation == "StartReverseProtectionGroup" {
+			reverses[c.GroupID]++
+			m.LastAction = max(m.LastAction, c.Time.Sub(res.Started))
+		}
+	}
+	m.ReversesMin, m.ReversesMax = 1<<30, 0
+	for _, id := range ids {
+		m.ReversesMin = min(m.ReversesMin, reverses[id])
+		m.ReversesMax = max(m.ReversesMax, reverses[id])
+	}
+	st, err := s.Emu.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range st.Jobs {
+		if set[j.GroupID] && j.Type == reverseJob && !j.End.IsZero() && !j.Begin.Before(res.Started) {
+			m.LastJobEnd = max(m.LastJobEnd, j.End.Sub(res.Started))
+		}
+	}
+	for _, g := range st.Groups {
+		if set[g.ID] && g.PriorityStation == "target" {
+			m.AtTarget++
+		}
+	}
+	return m, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

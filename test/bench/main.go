@@ -43,13 +43,19 @@ type runOptions struct {
 	SerialGroups   int
 	ParallelGroups int
 	Parallel       int
-	RunbookPoll    time.Duration
-	RateN          int
-	Rate           int
-	RateBurst      int
-	Out            string
-	JSON           string
-	PprofDir       string
+	// Unbounded runs the SDK script with every group's action at once
+	// over all N, beside the serial and parallel runbooks.
+	Unbounded bool
+	// PeersOnly runs only the runbooks (no operator), at Sizes, and
+	// rewrites only the peers section of the report.
+	PeersOnly   bool
+	RunbookPoll time.Duration
+	RateN       int
+	Rate        int
+	RateBurst   int
+	Out         string
+	JSON        string
+	PprofDir    string
 	// Extra fleet runs at ExtraN, each beside the main table: longer
 	// jobs, and other reconcile concurrencies.
 	ExtraN          int
@@ -83,6 +89,8 @@ func main() {
 	flag.IntVar(&o.SerialGroups, "serial-groups", 30, "groups the serial runbook flips (scaled to N; 0 skips it)")
 	flag.IntVar(&o.ParallelGroups, "parallel-groups", 1000, "groups the parallel runbook flips at most (scaled to N; 0 skips it)")
 	flag.IntVar(&o.Parallel, "parallel", 20, "the parallel runbook's parallelism")
+	flag.BoolVar(&o.Unbounded, "unbounded", true, "also run the SDK script with unbounded parallelism: every group's action at once, over all N")
+	flag.BoolVar(&o.PeersOnly, "peers-only", false, "run only the runbooks without the operator at -sizes and rewrite only their section of the report (the operator's flip times come from the report's main table)")
 	flag.DurationVar(&o.RunbookPoll, "runbook-poll", 5*time.Second, "the runbooks' job poll interval")
 	flag.IntVar(&o.RateN, "rate-n", 300, "N of the tight rate-limit run (0 skips it)")
 	flag.IntVar(&o.Rate, "rate", 20, "calls per second of the tight rate-limit run")
@@ -107,11 +115,20 @@ func main() {
 	if o.PlanMaxConcurrent < 1 {
 		log.Fatalf("-plan-max-concurrent: want at least 1")
 	}
+	if o.PlanOnly && o.PeersOnly {
+		log.Fatalf("-plan-only and -peers-only each rewrite one section: run them one after the other")
+	}
 	if o.PlanOnly {
 		if len(o.PlanSizes) == 0 || len(o.PlanWaves) == 0 {
 			log.Fatalf("-plan-only needs -plan-sizes and -plan-waves")
 		}
 		o.Sizes, o.ExtraN, o.RateN = nil, 0, 0
+	}
+	if o.PeersOnly {
+		if len(o.Sizes) == 0 {
+			log.Fatalf("-peers-only needs -sizes")
+		}
+		o.ExtraN, o.RateN, o.PlanSizes = 0, 0, nil
 	}
 	o.ManagerArgs = strings.Fields(mgrArgs)
 	for _, s := range strings.Split(sweep, ",") {
@@ -139,12 +156,22 @@ func main() {
 	if dir, err := harness.RunDir(); err == nil {
 		log.Printf("logs of every process in %s", dir)
 	}
+	out := o.Out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if o.PeersOnly {
+		existing, _ := os.ReadFile(out)
+		run.EarlierFlip = parseEarlierFlip(string(existing))
+		if run.EarlierFlip == nil {
+			log.Printf("the report %s has no main table: the peers are reported without the operator's flip times", out)
+		} else if !run.EarlierFlip.comparable(o) {
+			log.Printf("the report's main table ran with D = %s and %s, this run with D = %s and %d calls/s, burst %d: no ratios",
+				run.EarlierFlip.JobDuration, run.EarlierFlip.RateLimit, o.JobDuration, o.CallsPerSecond, o.Burst)
+		}
+	}
 	write := func() {
 		run.Took = time.Since(run.Started)
-		out := o.Out
-		if !filepath.IsAbs(out) {
-			out = filepath.Join(root, out)
-		}
 		existing, _ := os.ReadFile(out)
 		if err := os.WriteFile(out, []byte(run.document(string(existing))), 0o644); err != nil {
 			log.Printf("cannot write %s: %v", out, err)
@@ -164,11 +191,21 @@ func main() {
 			idleSync: o.IdleSync, idleWindow: o.IdleWindow,
 			pprofDir:     o.PprofDir,
 			serialGroups: o.SerialGroups, parallelGroups: o.ParallelGroups, parallel: o.Parallel, runbookPoll: o.RunbookPoll,
+			unbounded: o.Unbounded,
 		}
 		if n == o.IdleDefaultN {
 			fo.idleDefault = o.IdleDefault
 		}
-		res, err := runScenario(ctx, fo)
+		var res *scenarioResult
+		var err error
+		if o.PeersOnly {
+			res, err = runPeersOnly(ctx, fo)
+			if res != nil {
+				run.earlierFlipInto(res)
+			}
+		} else {
+			res, err = runScenario(ctx, fo)
+		}
 		if res != nil {
 			run.Scenarios = append(run.Scenarios, res)
 		}

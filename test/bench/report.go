@@ -34,6 +34,12 @@ type benchRun struct {
 	// keptPlanSection is the DRPlan section of the report being
 	// replaced, written again when this run has no plan part.
 	keptPlanSection string
+	// EarlierFlip is the main table of the report a -peers-only run
+	// writes into: the operator's flip times it compares the peers with.
+	EarlierFlip *earlierFlip
+	// keptPeersSection is the peers section of the report being
+	// replaced, written again when this run has no peers.
+	keptPeersSection string
 }
 
 // extraRun is one extra fleet run.
@@ -82,7 +88,13 @@ func (b *benchRun) markdown() string {
 	if len(b.Scenarios) > 0 {
 		b.fleetTable(&w)
 		b.analysis(&w)
-		b.baselineTable(&w)
+	}
+	if sec := b.peersSection(); sec != "" {
+		w.WriteString(sec + "\n")
+	} else if b.keptPeersSection != "" {
+		w.WriteString(strings.TrimRight(b.keptPeersSection, "\n") + "\n\n")
+	}
+	if len(b.Scenarios) > 0 {
 		b.idleTable(&w)
 	}
 	b.extraTable(&w)
@@ -211,10 +223,14 @@ func (b *benchRun) colNames() []string {
 }
 
 // extrapolate scales a runbook run of k groups to n: serial time grows
-// with the groups, parallel time with the rounds of `parallel` groups.
+// with the groups, parallel time with the rounds of `parallel` groups. The
+// unbounded script always runs on all N and is not scaled.
 func extrapolate(m *runbookMeasure, n int) time.Duration {
 	if m == nil || m.Groups == 0 {
 		return 0
+	}
+	if m.Parallel == unbounded {
+		return m.Took
 	}
 	if m.Parallel <= 1 {
 		return time.Duration(float64(m.Took) * float64(n) / float64(m.Groups))
@@ -222,77 +238,6 @@ func extrapolate(m *runbookMeasure, n int) time.Duration {
 	rounds := math.Ceil(float64(m.Groups) / float64(m.Parallel))
 	want := math.Ceil(float64(n) / float64(m.Parallel))
 	return time.Duration(float64(m.Took) * want / rounds)
-}
-
-func (b *benchRun) baselineTable(w *strings.Builder) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	have := false
-	for _, s := range b.Scenarios {
-		have = have || s.Serial != nil || s.Parallel != nil
-	}
-	if !have {
-		return
-	}
-	p("## Against a runbook without the operator\n\n")
-	p("The runbook calls the SDK's planned failover (`StartReverseProtectionGroup`) for a group, polls its\n")
-	p("job every %s until it ends (as the Terraform provider's `WaitForJobSuccess` does), reads the group\n", b.Opts.RunbookPoll)
-	p("back once (as Terraform refreshes its state), then moves to the next group; the parallel variant\n")
-	p("runs %d groups at a time. It runs in the same emulator after the operator's flip, on its own groups.\n", b.Opts.Parallel)
-	p("Where it ran on fewer groups than N (to keep the benchmark under an hour), its time is scaled\n")
-	p("linearly (serial: per group; parallel: per round of %d), which is exact for a script that waits.\n\n", b.Opts.Parallel)
-	p("| | %s |\n|---|%s\n", strings.Join(b.colNames(), " | "), strings.Repeat("---:|", len(b.Scenarios)))
-	row := func(name string, f func(s *scenarioResult) string) {
-		cells := make([]string, 0, len(b.Scenarios))
-		for _, s := range b.Scenarios {
-			cells = append(cells, f(s))
-		}
-		p("| %s | %s |\n", name, strings.Join(cells, " | "))
-	}
-	for _, v := range []struct {
-		name string
-		get  func(s *scenarioResult) *runbookMeasure
-	}{
-		{"serial runbook", func(s *scenarioResult) *runbookMeasure { return s.Serial }},
-		{fmt.Sprintf("runbook, %d in parallel", b.Opts.Parallel), func(s *scenarioResult) *runbookMeasure { return s.Parallel }},
-	} {
-		row("**"+v.name+": all N moved**", func(s *scenarioResult) string {
-			m := v.get(s)
-			if m == nil {
-				return "not run"
-			}
-			t := extrapolate(m, s.Fleet.N)
-			note := ""
-			if m.Groups < s.Fleet.N {
-				note = fmt.Sprintf(" (measured on %d, scaled)", m.Groups)
-			}
-			return fmt.Sprintf("**%s**%s", human(t), note)
-		})
-		row("… SDRS calls per failover (actions / polls / reads)", func(s *scenarioResult) string {
-			m := v.get(s)
-			if m == nil || m.Groups == 0 {
-				return ""
-			}
-			g := float64(m.Groups)
-			return fmt.Sprintf("%.2f (%.2f / %.2f / %.2f)", float64(m.Calls.SDRS())/g, float64(m.Calls.ByClass[classAction])/g,
-				float64(m.Calls.ByClass[classJobPoll])/g, float64(m.Calls.ByClass[classGroupRead])/g)
-		})
-		row("… operator's time as a share of it", func(s *scenarioResult) string {
-			m := v.get(s)
-			if m == nil {
-				return ""
-			}
-			t := extrapolate(m, s.Fleet.N)
-			return fmt.Sprintf("%.4f (%.0f× faster)", s.Fleet.LastReady.Seconds()/t.Seconds(), t.Seconds()/s.Fleet.LastReady.Seconds())
-		})
-		row("… operator's SDRS calls per failover as a ratio to it", func(s *scenarioResult) string {
-			m := v.get(s)
-			if m == nil || m.Groups == 0 || m.Calls.SDRS() == 0 {
-				return ""
-			}
-			return fmt.Sprintf("%.2f", (float64(s.Fleet.Calls.SDRS())/float64(s.Fleet.N))/(float64(m.Calls.SDRS())/float64(m.Groups)))
-		})
-	}
-	p("\n")
 }
 
 func (b *benchRun) idleTable(w *strings.Builder) {
@@ -616,12 +561,16 @@ const (
 )
 
 // document is the report to write over existing (the file as it is now):
-// the whole report, or with -plan-only the existing file with only its
-// DRPlan section replaced (appended when it has none).
+// the whole report, or with -plan-only (-peers-only) the existing file with
+// only its DRPlan (peers) section replaced, added when it has none.
 func (b *benchRun) document(existing string) string {
+	if b.Opts.PeersOnly {
+		return b.peersDocument(existing)
+	}
 	old := extractPlanSection(existing)
 	if !b.Opts.PlanOnly {
 		b.keptPlanSection = old
+		b.keptPeersSection, _ = extractPeersSection(existing)
 		return b.markdown()
 	}
 	sec := b.planSection()
@@ -637,19 +586,7 @@ func (b *benchRun) document(existing string) string {
 // extractPlanSection returns the marked DRPlan section of a report, markers
 // and trailing newline included; "" when it has none.
 func extractPlanSection(md string) string {
-	i := strings.Index(md, planSectionBegin)
-	if i < 0 {
-		return ""
-	}
-	j := strings.Index(md[i:], planSectionEnd)
-	if j < 0 {
-		return ""
-	}
-	end := i + j + len(planSectionEnd)
-	if end < len(md) && md[end] == '\n' {
-		end++
-	}
-	return md[i:end]
+	return extractSection(md, planSectionBegin, planSectionEnd)
 }
 
 // planSection is the DRPlan section with its markers ("" when no plan ran).

@@ -6,14 +6,18 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
 const (
-	// cacheLagPoll is how soon a reconcile that found the cache behind
-	// this process's own last write looks again.
+	// cacheLagPoll is how soon a DRPlan reconcile that found the cache
+	// behind this process's own last write looks again (plans are few).
 	cacheLagPoll = 100 * time.Millisecond
 	// expectationTTL bounds how long a group waits for the cache, should
-	// it never show the write (it always should).
+	// it never show the write (it always should); a group's reconcile
+	// that found the cache behind is woken by the cache's update instead.
 	expectationTTL = 30 * time.Second
 )
 
@@ -24,7 +28,10 @@ const (
 // a state the operator has already moved past: during a fleet-wide failover
 // the cache can lag seconds behind the API server, and each such reconcile
 // cost an SDRS read and a status patch the API server then refused with a
-// conflict. It now waits for the cache, without calls. Resource versions
+// conflict. It now waits for the cache, without calls: a ProtectionGroup
+// whose reconcile found the cache behind is woken by the update that
+// brings the cache up to date (caughtUp), not by polling, which cost up to
+// thirty reconciles per failover while the watch lagged. Resource versions
 // are compared as the API defines them for one resource
 // (k8s.io/apimachinery/pkg/util/resourceversion); one that is not
 // comparable is never held back. The resourceVersion on every status patch
@@ -37,6 +44,9 @@ type writeExpectations struct {
 type expectedWrite struct {
 	rv string
 	at time.Time
+	// waiting says a reconcile found the cache behind this write and
+	// waits for the update that shows it.
+	waiting bool
 }
 
 func newWriteExpectations() *writeExpectations {
@@ -77,8 +87,37 @@ func (e *writeExpectations) behind(key types.NamespacedName, rv string, now time
 		return false
 	}
 	if c, err := resourceversion.CompareResourceVersion(rv, w.rv); err == nil && c < 0 && now.Sub(w.at) <= expectationTTL {
+		w.waiting = true
+		e.m[key] = w
 		return true
 	}
 	delete(e.m, key) // met, not comparable, or given up on
 	return false
+}
+
+// caughtUp reports whether a reconcile of key waits for the cache and a
+// copy at resourceVersion rv, just put in the cache, ends that wait.
+func (e *writeExpectations) caughtUp(key types.NamespacedName, rv string) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w, ok := e.m[key]
+	if !ok || !w.waiting {
+		return false
+	}
+	c, err := resourceversion.CompareResourceVersion(rv, w.rv)
+	return err != nil || c >= 0
+}
+
+// cacheCaughtUp passes the update that shows a write a reconcile waits
+// for; the predicates drop the operator's own status writes otherwise.
+func cacheCaughtUp(e *writeExpectations) predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(ev event.UpdateEvent) bool {
+		if ev.ObjectNew == nil {
+			return false
+		}
+		return e.caughtUp(client.ObjectKeyFromObject(ev.ObjectNew), ev.ObjectNew.GetResourceVersion())
+	}}
 }

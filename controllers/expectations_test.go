@@ -50,3 +50,34 @@ func TestWriteExpectations(t *testing.T) {
 		t.Error("a reconciler without expectations holds nothing back")
 	}
 }
+
+// A reconcile that found the cache behind is woken by the update that
+// shows the write, and only then: the operator's own status writes do not
+// wake it otherwise.
+func TestWriteExpectationsWakeOnCaughtUp(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "web"}
+	e := newWriteExpectations()
+	e.wrote(key, "8", now)
+	if e.caughtUp(key, "8") {
+		t.Error("no reconcile waits yet: our own write's update must not wake the group")
+	}
+	if !e.behind(key, "7", now) {
+		t.Fatal("the cache at 7 is behind our write at 8")
+	}
+	if e.caughtUp(key, "7") {
+		t.Error("an update still older than our write does not end the wait")
+	}
+	if !e.caughtUp(key, "8") || !e.caughtUp(key, "9") {
+		t.Error("the update that shows our write (or a newer one) wakes the waiting reconcile")
+	}
+	if !e.caughtUp(key, "abc") {
+		t.Error("an update whose resourceVersion does not compare wakes it: never wait on what cannot be judged")
+	}
+	if e.behind(key, "8", now); e.caughtUp(key, "9") {
+		t.Error("a met expectation wakes nothing more")
+	}
+	var none *writeExpectations
+	if none.caughtUp(key, "8") {
+		t.Error("a reconciler without expectations is never woken by its status writes")
+	}
+}

@@ -130,10 +130,16 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if r.expect.behind(req.NamespacedName, pg.ResourceVersion, r.Clock()) {
+	behind, err := r.cacheBehind(ctx, pg)
+	if err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if behind {
 		// The cache has not caught up with our own last write: deciding on
-		// this copy would repeat work already done. Look again shortly.
-		return ctrl.Result{RequeueAfter: cacheLagPoll}, nil
+		// this copy would repeat work already done. The update that shows
+		// the write wakes the group (cacheCaughtUp); the requeue only
+		// covers a write the cache never shows.
+		return ctrl.Result{RequeueAfter: expectationTTL}, nil
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("protectionGroup", req.NamespacedName.String()))
 
@@ -167,6 +173,22 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.reconcileOperation,
 		r.reconcileDesiredState,
 	)
+}
+
+// cacheBehind reports whether the cached pg predates this process's last
+// write of it. It reads the cache a second time once the wait is marked:
+// an update that reached the cache between the first read and the mark
+// was not passed by cacheCaughtUp, and would otherwise be waited for in
+// vain.
+func (r *ProtectionGroupReconciler) cacheBehind(ctx context.Context, pg *drv1alpha1.ProtectionGroup) (bool, error) {
+	key := client.ObjectKeyFromObject(pg)
+	if !r.expect.behind(key, pg.ResourceVersion, r.Clock()) {
+		return false, nil
+	}
+	if err := r.Get(ctx, key, pg); err != nil {
+		return true, err
+	}
+	return r.expect.behind(key, pg.ResourceVersion, r.Clock()), nil
 }
 
 // runPhases runs a reconcile's phases in order. A phase returns a
@@ -321,12 +343,14 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status writes do not wake the controller: it schedules
-		// its next look itself. Spec, deletion and dr.sdrs.io/ annotation
+		// its next look itself, except for a reconcile that waits for the
+		// cache to show one. Spec, deletion and dr.sdrs.io/ annotation
 		// changes (pause, retry, refresh) do; other metadata does not, so
 		// a foreign writer cannot make it call SDRS.
 		For(&drv1alpha1.ProtectionGroup{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
 			ownAnnotationsChanged(),
+			cacheCaughtUp(r.expect),
 		))).
 		Watches(&drv1alpha1.ProviderConfig{}, handler.EnqueueRequestsFromMapFunc(r.groupsForProviderConfig)).
 		Watches(&drv1alpha1.ProtectionGroupDrill{}, handler.EnqueueRequestsFromMapFunc(r.groupOfDrill)).

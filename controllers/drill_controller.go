@@ -193,6 +193,7 @@ func (r *DrillReconciler) publish(d *drv1alpha1.ProtectionGroupDrill, now time.T
 	overdue := d.Status.ExpiresAt != nil && d.Status.Phase != drv1alpha1.DrillReleased &&
 		now.After(d.Status.ExpiresAt.Add(cleanupGrace))
 	r.Metrics.SetDrill(d.Namespace, d.Name, string(d.Status.Phase), age, overdue)
+	publishDrillExpiry(r.Metrics, d)
 }
 
 // cleanupGrace is how long past its expiry a drill may take to be deleted

@@ -264,6 +264,7 @@ func (r *DRPlanReconciler) publish(s *planScope) {
 		waiting = run.Phase == drv1alpha1.PlanWaitingForApproval
 	}
 	r.Metrics.SetPlan(s.plan.Namespace, s.plan.Name, members, waiting)
+	publishPlanRun(r.Metrics, s.plan)
 }
 
 // setConditions derives Ready, Reconciling, Stalled, WaitingForApproval

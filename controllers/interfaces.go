@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 )
 
 // EventRecorder is the events.k8s.io recorder the manager provides.
@@ -14,23 +16,23 @@ type EventRecorder interface {
 // MetricsRecorder is what the controllers publish; internal/metrics
 // implements it.
 type MetricsRecorder interface {
+	// ObserveGroup records a group's facts after each reconcile.
+	ObserveGroup(f metrics.GroupFacts)
+	// Forget removes a deleted group's facts.
+	Forget(namespace, name string)
+	OperationFinished(opType, result string, d time.Duration)
+	SetRPOExceededPairs(providerConfig string, n int)
+	// SetInFlight and SetActiveSite record nothing: ObserveGroup carries
+	// both. They stay until their last callers go.
 	SetInFlight(group, opType string)
 	SetActiveSite(namespace, name, site string)
-	OperationFinished(opType, result string, d time.Duration)
-	SetConditions(namespace, name string, conds map[string]string)
-	SetReplicationActive(namespace, name string, active, exported bool)
-	SetFaultLevel(namespace, name string, level int)
-	SetRPOExceededPairs(providerConfig string, n int)
-	Forget(namespace, name string)
 }
 
 type noopMetrics struct{}
 
+func (noopMetrics) ObserveGroup(metrics.GroupFacts)                 {}
+func (noopMetrics) Forget(string, string)                           {}
+func (noopMetrics) OperationFinished(string, string, time.Duration) {}
+func (noopMetrics) SetRPOExceededPairs(string, int)                 {}
 func (noopMetrics) SetInFlight(string, string)                      {}
 func (noopMetrics) SetActiveSite(string, string, string)            {}
-func (noopMetrics) OperationFinished(string, string, time.Duration) {}
-func (noopMetrics) SetConditions(string, string, map[string]string) {}
-func (noopMetrics) SetReplicationActive(string, string, bool, bool) {}
-func (noopMetrics) SetFaultLevel(string, string, int)               {}
-func (noopMetrics) SetRPOExceededPairs(string, int)                 {}
-func (noopMetrics) Forget(string, string)                           {}

@@ -1,23 +1,75 @@
 package controllers
 
 import (
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
+	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 )
 
-// publishMetrics exports the group's state for alerts and dashboards.
+// publishMetrics hands the group's facts, read from the status this
+// reconcile wrote, to the metrics; the collector turns them into series
+// at scrape time.
 func (r *ProtectionGroupReconciler) publishMetrics(pg *drv1alpha1.ProtectionGroup) {
-	m := r.Metrics
-	m.SetInFlight(client.ObjectKeyFromObject(pg).String(), operationType(pg.Status.CurrentOperation))
-	conds := make(map[string]string, len(pg.Status.Conditions))
-	for _, c := range pg.Status.Conditions {
-		conds[c.Type] = string(c.Status)
+	r.Metrics.ObserveGroup(metricFacts(pg))
+}
+
+// metricFacts reads the facts alerts and dashboards need from a group.
+func metricFacts(pg *drv1alpha1.ProtectionGroup) metrics.GroupFacts {
+	f := metrics.GroupFacts{
+		Namespace:           pg.Namespace,
+		Name:                pg.Name,
+		ActiveSite:          string(pg.Status.ActiveSite),
+		Conditions:          conditionStatuses(pg.Status.Conditions),
+		ReplicationExpected: pg.Spec.Protection != drv1alpha1.ProtectionDisabled && pg.Status.Group != nil,
+		ReplicationActive:   pg.Status.Replication != nil && pg.Status.Replication.Status == "active",
+		FaultLevel:          -1,
+		Failed:              lastFailure(pg),
 	}
-	m.SetConditions(pg.Namespace, pg.Name, conds)
-	active := pg.Status.Replication != nil && pg.Status.Replication.Status == "active"
-	m.SetReplicationActive(pg.Namespace, pg.Name, active, pg.Spec.Protection != drv1alpha1.ProtectionDisabled && pg.Status.Group != nil)
-	if r := pg.Status.Readiness; r != nil {
-		m.SetFaultLevel(pg.Namespace, pg.Name, int(r.WorstFaultLevel))
+	if rd := pg.Status.Readiness; rd != nil {
+		f.FaultLevel = int(rd.WorstFaultLevel)
 	}
+	if op := pg.Status.CurrentOperation; op != nil {
+		f.Operation, f.OperationStarted = operationType(op), op.StartedAt.Time
+	}
+	if p := pg.Status.LastPassedDrill; p != nil && p.At != nil {
+		f.DrillDue = p.At.Add(drillInterval(pg))
+	}
+	return f
+}
+
+func conditionStatuses(conds []metav1.Condition) map[string]string {
+	out := make(map[string]string, len(conds))
+	for _, c := range conds {
+		out[c.Type] = string(c.Status)
+	}
+	return out
+}
+
+// drillInterval is how young the group's last passed drill must be.
+func drillInterval(pg *drv1alpha1.ProtectionGroup) time.Duration {
+	if d := pg.Spec.DrillInterval; d != nil && d.Duration > 0 {
+		return d.Duration
+	}
+	return defaultDrillInterval
+}
+
+// lastFailure is the group's last finished operation when it failed, with
+// the reason the failure left on the group: Stalled's while it is True
+// (a failed job stalls), else Ready's.
+func lastFailure(pg *drv1alpha1.ProtectionGroup) *metrics.Failure {
+	op := pg.Status.LastOperation
+	if op == nil || op.Result != drv1alpha1.OperationFailed || op.FinishedAt == nil {
+		return nil
+	}
+	reason := ""
+	if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
+		reason = c.Reason
+	} else if c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.ReadyCondition); c != nil {
+		reason = c.Reason
+	}
+	return &metrics.Failure{Type: string(op.Type), Reason: reason, Code: op.ErrorCode, FinishedAt: op.FinishedAt.Time}
 }

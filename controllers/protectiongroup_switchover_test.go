@@ -83,8 +83,9 @@ func TestPlannedSwitchoverManaged(t *testing.T) {
 	if v := metricValue(t, "sdrs_operator_cloud_api_calls_total", map[string]string{"operation": "StartReverseProtectionGroup"}); v < 2 {
 		t.Errorf("cloud_api_calls_total{StartReverseProtectionGroup} = %v, want >= 2", v)
 	}
-	if v := metricValue(t, "sdrs_operator_active_site", map[string]string{"namespace": ns, "name": "web", "site": "source"}); v != 1 {
-		t.Errorf("active_site{web,source} = %v, want 1", v)
+	// The test's namespace holds web alone: the fleet count is web's site.
+	if v := metricValue(t, "sdrs_operator_protectiongroups", map[string]string{"namespace": ns, "active_site": "source"}); v != 1 {
+		t.Errorf("protectiongroups{%s,source} = %v, want 1", ns, v)
 	}
 	reasons := strings.Join(events(t, pg), ",")
 	for _, want := range []string{drv1alpha1.StoppingServersReason, drv1alpha1.OperationSucceededReason, drv1alpha1.ReconciledReason} {

@@ -16,17 +16,20 @@ import (
 const namespace = "sdrs_operator"
 
 // Recorder records what the operator does. It is safe for concurrent use.
+//
+// The ProtectionGroup series come from a table of facts per group (a few
+// dozen bytes each) that one collector turns into series at scrape time:
+// the fleet-level counts always, the per-group series only when asked
+// (WithPerGroup). A GaugeVec per group held about twenty series per group
+// between scrapes, which at ten thousand groups was most of the manager's
+// memory.
 type Recorder struct {
 	operations *prometheus.CounterVec
+	failures   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
-	inFlight   *prometheus.GaugeVec
 	calls      *prometheus.CounterVec
 	callErrors *prometheus.CounterVec
 	callTime   *prometheus.HistogramVec
-	activeSite *prometheus.GaugeVec
-	conditions *prometheus.GaugeVec
-	replActive *prometheus.GaugeVec
-	faultLevel *prometheus.GaugeVec
 	rpoPairs   *prometheus.GaugeVec
 	drillPhase *prometheus.GaugeVec
 	drillAge   *prometheus.GaugeVec
@@ -38,8 +41,35 @@ type Recorder struct {
 	planRuns     *prometheus.HistogramVec
 	planLastWave *prometheus.GaugeVec
 
+	// perGroup exports the per-group series besides the fleet counts.
+	perGroup bool
+	// now is the clock of the ages computed at scrape time; started is
+	// when the Recorder was built: failures that ended before it were
+	// counted by an earlier process.
+	now     func() time.Time
+	started time.Time
+
 	mu      sync.Mutex
-	current map[string]string // group key -> in-flight operation type
+	groups  map[groupKey]groupFact
+	plans   map[groupKey]planFact
+	drills  map[groupKey]time.Time
+	strings map[string]string // interned namespaces and operation types
+	opTypes map[string]bool   // operation types ever in flight
+}
+
+// Option configures the Recorder.
+type Option func(*Recorder)
+
+// WithPerGroup exports the per-group ProtectionGroup series (about twenty
+// per group) besides the fleet-level counts (the manager flag
+// --metrics-per-group).
+func WithPerGroup(on bool) Option {
+	return func(r *Recorder) { r.perGroup = on }
+}
+
+// withClock sets the clock of the ages computed at scrape time (tests).
+func withClock(now func() time.Time) Option {
+	return func(r *Recorder) { r.now, r.started = now, now() }
 }
 
 var (
@@ -48,20 +78,25 @@ var (
 )
 
 // NewRecorder returns the process-wide Recorder, registering its collectors
-// on first use (controller-runtime's registry is process-wide too).
-func NewRecorder() *Recorder {
+// on first use (controller-runtime's registry is process-wide too); the
+// options of the first call apply.
+func NewRecorder(opts ...Option) *Recorder {
 	once.Do(func() {
-		shared = newRecorder()
-		crmetrics.Registry.MustRegister(shared.operations, shared.duration, shared.inFlight,
-			shared.calls, shared.callErrors, shared.callTime, shared.activeSite, shared.conditions, shared.replActive,
-			shared.faultLevel, shared.rpoPairs, shared.drillPhase, shared.drillAge, shared.drillStuck,
-			shared.planMembers, shared.planWaiting, shared.planLastRun, shared.planRuns, shared.planLastWave)
+		shared = newRecorder(opts...)
+		crmetrics.Registry.MustRegister(shared.collectors()...)
 	})
 	return shared
 }
 
-func newRecorder() *Recorder {
-	return &Recorder{
+// collectors are everything the Recorder registers.
+func (r *Recorder) collectors() []prometheus.Collector {
+	return []prometheus.Collector{r.operations, r.failures, r.duration,
+		r.calls, r.callErrors, r.callTime, r.rpoPairs, r.drillPhase, r.drillAge, r.drillStuck,
+		r.planMembers, r.planWaiting, r.planLastRun, r.planRuns, r.planLastWave, groupCollector{r}}
+}
+
+func newRecorder(opts ...Option) *Recorder {
+	r := &Recorder{
 		operations: counterVec("operations_total",
 			"SDRS operations finished, by type (PlannedFailover, Failover, Reprotect, ...) and result (Succeeded, Failed).",
 			"type", "result"),
@@ -70,9 +105,9 @@ func newRecorder() *Recorder {
 			Help:    "Time from an operation's intent to its end, including server stop/start steps.",
 			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600},
 		}, []string{"type"}),
-		inFlight: gaugeVec("operations_in_flight",
-			"Operations currently in flight, by type.",
-			"type"),
+		failures: counterVec("operation_failures_total",
+			"Operations that failed, by type, the condition reason they left the group with (a reason of the API, or Other) and the cloud error code (as cloud_api_errors_total labels it).",
+			"type", "reason", "code"),
 		calls: counterVec("cloud_api_calls_total",
 			"SDRS and ECS API calls, by SDK operation.",
 			"operation"),
@@ -84,18 +119,6 @@ func newRecorder() *Recorder {
 			Help:    "Latency of SDRS and ECS API calls, including rate-limit waits.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation"}),
-		activeSite: gaugeVec("active_site",
-			"1 for the site (source or target) that serves production now, per ProtectionGroup.",
-			"namespace", "name", "site"),
-		conditions: gaugeVec("protectiongroup_condition",
-			"1 for the current status (True, False, Unknown) of each condition of each ProtectionGroup, 0 for the others.",
-			"namespace", "name", "type", "status"),
-		replActive: gaugeVec("replication_active",
-			"1 when SDRS replication of a ProtectionGroup with protection Enabled is active, else 0.",
-			"namespace", "name"),
-		faultLevel: gaugeVec("replication_fault_level",
-			"Worst SDRS fault_level of a ProtectionGroup's replication pairs: 0 none, 2 forced failover advised, 5 no failover allowed.",
-			"namespace", "name"),
 		rpoPairs: gaugeVec("rpo_exceeded_pairs",
 			"Replication pairs of a ProviderConfig's project above their RPO target at SDRS's latest statistics point (SDRS counts per project).",
 			"provider_config"),
@@ -125,8 +148,18 @@ func newRecorder() *Recorder {
 		planLastWave: gaugeVec("drplan_last_wave_duration_seconds",
 			"Duration of the last finished run of each wave of a DRPlan.",
 			"namespace", "plan", "wave"),
-		current: map[string]string{},
+		now:     time.Now,
+		groups:  map[groupKey]groupFact{},
+		plans:   map[groupKey]planFact{},
+		drills:  map[groupKey]time.Time{},
+		strings: map[string]string{},
+		opTypes: map[string]bool{},
 	}
+	r.started = r.now()
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // counterVec and gaugeVec are the metrics with nothing but a name, a help
@@ -154,79 +187,13 @@ func (r *Recorder) OperationFinished(opType, result string, d time.Duration) {
 	r.duration.WithLabelValues(opType).Observe(d.Seconds())
 }
 
-// SetInFlight records which operation, if any, a group has in flight. The
-// gauge is derived from this map so that it stays right across reconciles
-// that see the same operation many times.
-func (r *Recorder) SetInFlight(group, opType string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	prev, had := r.current[group]
-	if had && prev == opType {
-		return
-	}
-	if had {
-		r.inFlight.WithLabelValues(prev).Dec()
-		delete(r.current, group)
-	}
-	if opType != "" {
-		r.current[group] = opType
-		r.inFlight.WithLabelValues(opType).Inc()
-	}
-}
+// SetInFlight is kept for callers not yet moved to ObserveGroup, which
+// carries the operation in flight; it records nothing.
+func (r *Recorder) SetInFlight(string, string) {}
 
-// SetActiveSite publishes the active site of a group ("" removes it).
-func (r *Recorder) SetActiveSite(namespace, name, site string) {
-	for _, s := range []string{"source", "target"} {
-		if site == "" {
-			r.activeSite.DeleteLabelValues(namespace, name, s)
-			continue
-		}
-		v := 0.0
-		if s == site {
-			v = 1
-		}
-		r.activeSite.WithLabelValues(namespace, name, s).Set(v)
-	}
-}
-
-var conditionStatuses = []string{"True", "False", "Unknown"}
-
-// SetConditions publishes a group's conditions as type/status gauges.
-func (r *Recorder) SetConditions(namespace, name string, conds map[string]string) {
-	for typ, status := range conds {
-		for _, s := range conditionStatuses {
-			v := 0.0
-			if s == status {
-				v = 1
-			}
-			r.conditions.WithLabelValues(namespace, name, typ, s).Set(v)
-		}
-	}
-}
-
-// SetReplicationActive publishes whether replication is active; exported
-// reports false removes the series (protection Disabled: not expected).
-func (r *Recorder) SetReplicationActive(namespace, name string, active, exported bool) {
-	if !exported {
-		r.replActive.DeleteLabelValues(namespace, name)
-		return
-	}
-	v := 0.0
-	if active {
-		v = 1
-	}
-	r.replActive.WithLabelValues(namespace, name).Set(v)
-}
-
-// SetFaultLevel publishes the worst fault level of a group's pairs; a
-// negative level (not read) removes the series.
-func (r *Recorder) SetFaultLevel(namespace, name string, level int) {
-	if level < 0 {
-		r.faultLevel.DeleteLabelValues(namespace, name)
-		return
-	}
-	r.faultLevel.WithLabelValues(namespace, name).Set(float64(level))
-}
+// SetActiveSite is kept for callers not yet moved to ObserveGroup, which
+// carries the active site from status; it records nothing.
+func (r *Recorder) SetActiveSite(string, string, string) {}
 
 // SetRPOExceededPairs publishes a project's count of pairs above their RPO
 // target; a negative count (SDRS had none) removes the series.
@@ -262,14 +229,7 @@ func (r *Recorder) ForgetDrill(namespace, name string) {
 	r.drillPhase.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	r.drillAge.DeleteLabelValues(namespace, name)
 	r.drillStuck.DeleteLabelValues(namespace, name)
-}
-
-// Forget removes every per-group series of a deleted ProtectionGroup.
-func (r *Recorder) Forget(namespace, name string) {
-	r.SetActiveSite(namespace, name, "")
-	r.replActive.DeleteLabelValues(namespace, name)
-	r.faultLevel.DeleteLabelValues(namespace, name)
-	r.conditions.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	r.forgetDrillExpiry(namespace, name)
 }
 
 // planMemberStates are the states SetPlan always publishes, 0 when the
@@ -316,4 +276,5 @@ func (r *Recorder) ForgetPlan(namespace, name string) {
 	r.planWaiting.DeletePartialMatch(labels)
 	r.planLastRun.DeletePartialMatch(labels)
 	r.planLastWave.DeletePartialMatch(labels)
+	r.forgetPlanRun(namespace, name)
 }

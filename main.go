@@ -71,8 +71,10 @@ func main() {
 		sdrsTimeout      time.Duration
 		notStartedGrace  time.Duration
 		maxDrillTTL      time.Duration
+		metricsPerGroup  bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; \"0\" disables it.")
+	flag.BoolVar(&metricsPerGroup, "metrics-per-group", false, "Also export about twenty series per ProtectionGroup (its active site, conditions, replication, fault level, operation age), for alerts that name the group; the fleet-level counts are always exported.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address to serve Go's pprof endpoints on, for performance work (default: off).")
 	flag.BoolVar(&leaderElect, "leader-elect", true, "Elect a leader so that only one replica acts on SDRS at a time.")
@@ -140,7 +142,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	recorder := metrics.NewRecorder()
+	recorder := metrics.NewRecorder(metrics.WithPerGroup(metricsPerGroup))
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall), sdrs.WithHTTPTimeout(sdrsTimeout))
 
 	if err := (&controllers.ProviderConfigReconciler{

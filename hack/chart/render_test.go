@@ -400,6 +400,7 @@ func TestNonDefaultValues(t *testing.T) {
 		"rbac":              map[string]any{"userRoles": false},
 		"serviceMonitor":    map[string]any{"enabled": true, "interval": "15s", "labels": map[string]any{"release": "prom"}},
 		"prometheusRule":    map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
+		"metrics":           map[string]any{"perGroup": true},
 		"providerConfig": map[string]any{
 			"create": true, "name": "hwc", "region": "ap-southeast-1", "projectID": "0123456789abcdef0123456789abcdef",
 			"endpoint": "http://sdrs.example.internal", "ecsEndpoint": "https://ecs.example.internal", "caBundle": ca,
@@ -421,7 +422,7 @@ func TestNonDefaultValues(t *testing.T) {
 	diff(t, "image", "registry.example/sdrs-operator:v1.2.3", c.Image)
 	diff(t, "pullPolicy", corev1.PullAlways, c.ImagePullPolicy)
 	diff(t, "args", []string{"--leader-elect=false", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080",
-		"--max-concurrent-reconciles=32", "--zap-log-level=debug"}, c.Args)
+		"--metrics-per-group", "--max-concurrent-reconciles=32", "--zap-log-level=debug"}, c.Args)
 	diff(t, "requests", "200m", c.Resources.Requests.Cpu().String())
 	diff(t, "limits", "512Mi", c.Resources.Limits.Memory().String())
 	diff(t, "nodeSelector", map[string]string{"node-role.kubernetes.io/infra": ""}, pod.NodeSelector)

@@ -123,7 +123,7 @@ func dashboardJSON() ([]byte, error) {
 }
 
 // namespaceQuery lists the namespaces of every object with per-object series.
-const namespaceQuery = `label_values({__name__=~"sdrs_operator_(active_site|drill_phase|drplan_members)"}, namespace)`
+const namespaceQuery = `label_values({__name__=~"sdrs_operator_(protectiongroups|drill_phase|drplan_members)"}, namespace)`
 
 // panel builds one panel of any kind.
 func panel(p panelSpec, id uint32) (cog.Builder[dashboard.Panel], error) {

@@ -28,8 +28,10 @@ type metric struct {
 
 // exportedMetrics reads the collectors internal/metrics declares from its
 // Go syntax, without importing the operator's module: the counterVec and
-// gaugeVec helpers (name, help, labels...) and prometheus.New*Vec calls
-// with an Opts literal (Name: "...") and a []string{...} of labels.
+// gaugeVec helpers (name, help, labels...), prometheus.New*Vec calls
+// with an Opts literal (Name: "...") and a []string{...} of labels, and
+// the family literals (Name: "...", Labels: []string{...}) its collector
+// builds series from at scrape time.
 func exportedMetrics(t *testing.T) map[string]metric {
 	t.Helper()
 	out := map[string]metric{}
@@ -43,6 +45,12 @@ func exportedMetrics(t *testing.T) map[string]metric {
 			// The helpers' own bodies build collectors from parameters.
 			if fd, ok := n.(*ast.FuncDecl); ok && (fd.Name.Name == "counterVec" || fd.Name.Name == "gaugeVec") {
 				return false
+			}
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if m, ok := familyMetric(t, fset, lit); ok {
+					out[m.name] = m
+				}
+				return true
 			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
@@ -107,6 +115,41 @@ func exportedMetrics(t *testing.T) map[string]metric {
 		t.Fatalf("found no metrics in %s", metricsDir)
 	}
 	return out
+}
+
+// familyMetric reads a family{Name: "...", Labels: []string{...}} literal
+// (every family is a gauge).
+func familyMetric(t *testing.T, fset *token.FileSet, lit *ast.CompositeLit) (metric, bool) {
+	t.Helper()
+	if id, ok := lit.Type.(*ast.Ident); !ok || id.Name != "family" {
+		return metric{}, false
+	}
+	m := metric{labels: map[string]bool{}}
+	for _, e := range lit.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		switch k, _ := kv.Key.(*ast.Ident); {
+		case k == nil:
+		case k.Name == "Name":
+			m.name = "sdrs_operator_" + stringLit(t, fset, kv.Value)
+		case k.Name == "Labels":
+			ls, ok := kv.Value.(*ast.CompositeLit)
+			if !ok {
+				t.Errorf("%s: family labels are not a []string literal", fset.Position(kv.Pos()))
+				continue
+			}
+			for _, l := range ls.Elts {
+				m.labels[stringLit(t, fset, l)] = true
+			}
+		}
+	}
+	if m.name == "" {
+		t.Errorf("%s: a family without a Name", fset.Position(lit.Pos()))
+		return metric{}, false
+	}
+	return m, true
 }
 
 func metricsSources(t *testing.T) []string {

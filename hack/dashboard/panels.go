@@ -9,6 +9,11 @@ package main
 // applies only to metrics that carry the ProtectionGroup's, drill's or
 // plan's namespace; the fleet-wide ones (operations, cloud API calls,
 // rpo_exceeded_pairs) have no such label.
+//
+// The panels use the fleet-level series the manager always exports
+// (groups counted per namespace). The tables that name groups add a query
+// on the per-group series, which return rows only when the manager runs
+// with --metrics-per-group; their namespace counts answer without it.
 const ns = `namespace=~"$namespace"`
 
 type panelKind int
@@ -57,17 +62,17 @@ var rows = []rowSpec{
 				kind:  statPanel,
 				title: "Groups by active site",
 				description: "Where does production run now? The count of ProtectionGroups served from each site " +
-					"(source or target). During a region failover, watch target grow as source shrinks; when " +
-					"the failover is done every group you moved is counted under target.",
+					"(source or target; unknown before the operator has seen the SDRS group). During a region failover, " +
+					"watch target grow as source shrinks; when the failover is done every group you moved is counted under target.",
 				width: 6, height: 5,
-				queries: []query{{expr: `sum by (site) (sdrs_operator_active_site{` + ns + `})`, legend: "{{site}}", instant: true}},
+				queries: []query{{expr: `sum by (active_site) (sdrs_operator_protectiongroups{` + ns + `})`, legend: "{{active_site}}", instant: true}},
 			},
 			{
 				kind:        timeseriesPanel,
 				title:       "Active site over time",
 				description: "When did the groups move? The same count over time: a step shows when each batch of groups changed site.",
 				width:       6, height: 5,
-				queries: []query{{expr: `sum by (site) (sdrs_operator_active_site{` + ns + `})`, legend: "{{site}}"}},
+				queries: []query{{expr: `sum by (active_site) (sdrs_operator_protectiongroups{` + ns + `})`, legend: "{{active_site}}"}},
 			},
 			{
 				kind:  statPanel,
@@ -76,7 +81,7 @@ var rows = []rowSpec{
 					"True while a failover runs, so this rises during a planned move and must come back to 0. " +
 					"Groups that stay here need a look (see the table on the right).",
 				width: 4, height: 5, red: 1,
-				queries: []query{{expr: `sum(sdrs_operator_protectiongroup_condition{` + ns + `,type="Ready",status="True"} == bool 0)`, legend: "not Ready", instant: true}},
+				queries: []query{{expr: `sum(sdrs_operator_protectiongroups_condition{` + ns + `,type="Ready",status!="True"})`, legend: "not Ready", instant: true}},
 			},
 			{
 				kind:  statPanel,
@@ -85,19 +90,27 @@ var rows = []rowSpec{
 					"or a precondition that will not resolve by itself; the operator does not retry these. " +
 					"Alert: SDRSProtectionGroupStalled.",
 				width: 4, height: 5, red: 1,
-				queries: []query{{expr: `sum(sdrs_operator_protectiongroup_condition{` + ns + `,type="Stalled",status="True"})`, legend: "Stalled", instant: true}},
+				queries: []query{{expr: `sum(sdrs_operator_protectiongroups_condition{` + ns + `,type="Stalled",status="True"})`, legend: "Stalled", instant: true}},
 			},
 			{
 				kind:  tablePanel,
 				title: "Groups that need attention",
-				description: "Which groups? Every group that is Stalled or not Ready, with its namespace and name, for " +
-					"kubectl describe pg. A group listed under Stalled needs a person; one only not Ready is usually mid-operation.",
+				description: "Which groups? The namespaces with groups Stalled or not Ready, and how many, for " +
+					"kubectl get pg -n NAMESPACE; with --metrics-per-group, every such group by name too. A group Stalled " +
+					"needs a person; one only not Ready is usually mid-operation.",
 				width: 4, height: 5,
-				queries: []query{{
-					expr: `sdrs_operator_protectiongroup_condition{` + ns + `,type="Stalled",status="True"} == 1` +
-						` or sdrs_operator_protectiongroup_condition{` + ns + `,type="Ready",status="True"} == 0`,
-					legend: "{{namespace}}/{{name}} {{type}}", instant: true,
-				}},
+				queries: []query{
+					{
+						expr: `sum by (namespace, type) (sdrs_operator_protectiongroups_condition{` + ns + `,type="Stalled",status="True"}) > 0` +
+							` or sum by (namespace, type) (sdrs_operator_protectiongroups_condition{` + ns + `,type="Ready",status!="True"}) > 0`,
+						legend: "{{namespace}} {{type}}", instant: true,
+					},
+					{
+						expr: `sdrs_operator_protectiongroup_condition{` + ns + `,type="Stalled",status="True"} == 1` +
+							` or sdrs_operator_protectiongroup_condition{` + ns + `,type="Ready",status="True"} == 0`,
+						legend: "{{namespace}}/{{name}} {{type}}", instant: true,
+					},
+				},
 			},
 		},
 	},
@@ -108,10 +121,18 @@ var rows = []rowSpec{
 				kind:  timeseriesPanel,
 				title: "Operations in flight by type",
 				description: "What is the operator doing right now? Groups with an SDRS operation in flight, by type " +
-					"(PlannedFailover, Failover, Reprotect, ...). A flat non-zero line for half an hour is a stuck job. " +
-					"The metrics give no age per operation: how long a line has stayed up is the closest. Alert: SDRSJobRunningTooLong.",
-				width: 8, height: 8,
+					"(PlannedFailover, Failover, Reprotect, ...). In a fleet failover the line jumps to the groups moving and falls as they finish.",
+				width: 6, height: 8,
 				queries: []query{{expr: `sum by (type) (sdrs_operator_operations_in_flight)`, legend: "{{type}}"}},
+			},
+			{
+				kind:  timeseriesPanel,
+				title: "Oldest operation in flight",
+				description: "Is one operation stuck among many short ones? The age of the oldest operation in flight, " +
+					"by type, since its intent was recorded. It falls back when that operation ends; one that keeps " +
+					"climbing past the usual duration (the next panel) is stuck. Alert: SDRSJobRunningTooLong (30 minutes).",
+				width: 6, height: 8, unit: "s",
+				queries: []query{{expr: `max by (type) (sdrs_operator_operation_oldest_age_seconds{` + ns + `})`, legend: "{{type}}"}},
 			},
 			{
 				kind:  timeseriesPanel,
@@ -119,7 +140,7 @@ var rows = []rowSpec{
 				description: "How long do operations take, so how long should I wait for the ones in flight? The 50th " +
 					"and 95th percentile of the time from an operation's intent to its end, by type, including " +
 					"stopping and starting servers. An operation in flight far beyond the p95 deserves a look.",
-				width: 8, height: 8, unit: "s",
+				width: 6, height: 8, unit: "s",
 				queries: []query{
 					{expr: `histogram_quantile(0.5, sum by (le, type) (rate(sdrs_operator_operation_duration_seconds_bucket[$__rate_interval])))`, legend: "p50 {{type}}"},
 					{expr: `histogram_quantile(0.95, sum by (le, type) (rate(sdrs_operator_operation_duration_seconds_bucket[$__rate_interval])))`, legend: "p95 {{type}}"},
@@ -130,8 +151,19 @@ var rows = []rowSpec{
 				title: "Operations finished by type and result",
 				description: "Is the failover making progress? Operations that ended in each interval, by type and " +
 					"result (Succeeded, Failed). During a region failover the Succeeded bars should add up to the groups you moved.",
-				width: 8, height: 8,
+				width: 6, height: 8,
 				queries: []query{{expr: `sum by (type, result) (increase(sdrs_operator_operations_total[$__rate_interval]))`, legend: "{{type}} {{result}}"}},
+			},
+			{
+				kind:  tablePanel,
+				title: "Operations in flight, oldest first",
+				description: "Which operations are old? The namespaces with an operation in flight and the age of the " +
+					"oldest, by type; with --metrics-per-group, every group with one, by name, oldest first.",
+				width: 24, height: 6, unit: "s",
+				queries: []query{
+					{expr: `sort_desc(sdrs_operator_operation_oldest_age_seconds{` + ns + `})`, legend: "{{namespace}} {{type}}", instant: true},
+					{expr: `sort_desc(sdrs_operator_operation_age_seconds{` + ns + `})`, legend: "{{namespace}}/{{name}} {{type}}", instant: true},
+				},
 			},
 		},
 	},
@@ -140,19 +172,18 @@ var rows = []rowSpec{
 		panels: []panelSpec{
 			{
 				kind:  bargaugePanel,
-				title: "Failed operations in range by type",
-				description: "What failed, and how often, in the time range shown? SDRS jobs that ended FAIL, by " +
-					"operation type; each leaves its group Stalled with reason JobFailed until someone retries it. " +
-					"Alert: SDRSOperationFailed.",
+				title: "Failed operations in range by reason",
+				description: "What failed, why, and how often, in the time range shown? Failed operations by type, the " +
+					"reason they left the group Stalled with (JobFailed, ...) and the SDRS or ECS error code; each stays " +
+					"Stalled until someone retries it. Alert: SDRSOperationFailed.",
 				width: 8, height: 8, red: 1,
-				queries: []query{{expr: `sum by (type) (increase(sdrs_operator_operations_total{result="Failed"}[$__range]))`, legend: "{{type}}", instant: true}},
+				queries: []query{{expr: `sum by (type, reason, code) (increase(sdrs_operator_operation_failures_total[$__range]))`, legend: "{{type}} {{reason}} {{code}}", instant: true}},
 			},
 			{
 				kind:  timeseriesPanel,
 				title: "Cloud API errors by code",
-				description: "Why are calls failing? SDRS and ECS errors per second by error code, the closest to a " +
-					"failure reason the metrics carry (the condition reasons are not exported). APIGW.03* codes " +
-					"are throttling or authentication, other is a code the operator does not know.",
+				description: "Why are calls failing? SDRS and ECS errors per second by error code, including calls the " +
+					"operator retries. APIGW.03* codes are throttling or authentication, other is a code the operator does not know.",
 				width: 8, height: 8, unit: "reqps",
 				queries: []query{{expr: `sum by (code) (rate(sdrs_operator_cloud_api_errors_total[$__rate_interval]))`, legend: "{{code}}"}},
 			},
@@ -161,11 +192,11 @@ var rows = []rowSpec{
 				title: "Groups by unhealthy condition",
 				description: "Which kind of trouble is it? Groups whose Stalled condition is True, or whose Ready, " +
 					"Protected, ServersRunning or FailoverReady condition is not True, counted by condition type. " +
-					"The reason of each condition is in kubectl describe pg, not in the metrics.",
+					"The reason of each condition is in kubectl describe pg.",
 				width: 8, height: 8, red: 1,
 				queries: []query{
-					{expr: `count by (type) (sdrs_operator_protectiongroup_condition{` + ns + `,type="Stalled",status="True"} == 1)`, legend: "{{type}}", instant: true},
-					{expr: `count by (type) (sdrs_operator_protectiongroup_condition{` + ns + `,type=~"Ready|Protected|ServersRunning|FailoverReady",status="True"} == 0)`, legend: "not {{type}}", instant: true},
+					{expr: `sum by (type) (sdrs_operator_protectiongroups_condition{` + ns + `,type="Stalled",status="True"})`, legend: "{{type}}", instant: true},
+					{expr: `sum by (type) (sdrs_operator_protectiongroups_condition{` + ns + `,type=~"Ready|Protected|ServersRunning|FailoverReady",status!="True"})`, legend: "not {{type}}", instant: true},
 				},
 			},
 		},
@@ -180,7 +211,7 @@ var rows = []rowSpec{
 					"replication is not active (copying, stopped, error). A failover now could lose more than the RPO. " +
 					"Alert: SDRSReplicationNotActive.",
 				width: 4, height: 5, red: 1,
-				queries: []query{{expr: `count(sdrs_operator_replication_active{` + ns + `} == 0) or vector(0)`, legend: "not active", instant: true}},
+				queries: []query{{expr: `sum(sdrs_operator_protectiongroups_replication_inactive{` + ns + `}) or vector(0)`, legend: "not active", instant: true}},
 			},
 			{
 				kind:  statPanel,
@@ -190,8 +221,8 @@ var rows = []rowSpec{
 					"kind until the link is repaired). Alert: SDRSFailoverNotAllowed (level 5).",
 				width: 5, height: 5, red: 1,
 				queries: []query{
-					{expr: `count(sdrs_operator_replication_fault_level{` + ns + `} == 2) or vector(0)`, legend: "level 2: forced only", instant: true},
-					{expr: `count(sdrs_operator_replication_fault_level{` + ns + `} == 5) or vector(0)`, legend: "level 5: none", instant: true},
+					{expr: `sum(sdrs_operator_protectiongroups_fault_level{` + ns + `,level="2"}) or vector(0)`, legend: "level 2: forced only", instant: true},
+					{expr: `sum(sdrs_operator_protectiongroups_fault_level{` + ns + `,level="5"}) or vector(0)`, legend: "level 5: none", instant: true},
 				},
 			},
 			{
@@ -201,7 +232,7 @@ var rows = []rowSpec{
 					"FailoverReady condition is not True; kubectl sdrs check says why for each. " +
 					"Alert: SDRSProtectionGroupNotFailoverReady.",
 				width: 4, height: 5, red: 1,
-				queries: []query{{expr: `sum(sdrs_operator_protectiongroup_condition{` + ns + `,type="FailoverReady",status="True"} == bool 0)`, legend: "not ready", instant: true}},
+				queries: []query{{expr: `sum(sdrs_operator_protectiongroups_condition{` + ns + `,type="FailoverReady",status!="True"})`, legend: "not ready", instant: true}},
 			},
 			{
 				kind:  timeseriesPanel,
@@ -215,10 +246,13 @@ var rows = []rowSpec{
 			{
 				kind:  tablePanel,
 				title: "Groups that cannot fail over cleanly",
-				description: "Which groups, exactly? Each group that is not FailoverReady, with its status (False or " +
-					"Unknown), so you know whom to run kubectl sdrs check on.",
+				description: "Which groups, exactly? The namespaces with groups not FailoverReady, by status (False or " +
+					"Unknown), for kubectl sdrs check -n NAMESPACE --all; with --metrics-per-group, each group by name.",
 				width: 6, height: 5,
-				queries: []query{{expr: `sdrs_operator_protectiongroup_condition{` + ns + `,type="FailoverReady",status=~"False|Unknown"} == 1`, legend: "{{namespace}}/{{name}} {{status}}", instant: true}},
+				queries: []query{
+					{expr: `sum by (namespace, status) (sdrs_operator_protectiongroups_condition{` + ns + `,type="FailoverReady",status=~"False|Unknown"}) > 0`, legend: "{{namespace}} {{status}}", instant: true},
+					{expr: `sdrs_operator_protectiongroup_condition{` + ns + `,type="FailoverReady",status=~"False|Unknown"} == 1`, legend: "{{namespace}}/{{name}} {{status}}", instant: true},
+				},
 			},
 		},
 	},
@@ -266,7 +300,15 @@ var rows = []rowSpec{
 					"condition is False: no passed DR drill within spec.drillInterval (DrillOverdue, or NoDrillPassed). " +
 					"Alert: SDRSDrillOverdue.",
 				width: 5, height: 5, red: 1,
-				queries: []query{{expr: `sum(sdrs_operator_protectiongroup_condition{` + ns + `,type="DrillUpToDate",status="False"})`, legend: "overdue", instant: true}},
+				queries: []query{{expr: `sum(sdrs_operator_protectiongroups_condition{` + ns + `,type="DrillUpToDate",status="False"})`, legend: "overdue", instant: true}},
+			},
+			{
+				kind:  bargaugePanel,
+				title: "Groups by when their drill falls due",
+				description: "Which groups need a drill soon? Groups by when their last passed drill stops counting " +
+					"(spec.drillInterval after it): overdue, within 7 days, within 30 days, later, or never passed one.",
+				width: 7, height: 5,
+				queries: []query{{expr: `sum by (due) (sdrs_operator_protectiongroups_drill_due{` + ns + `})`, legend: "{{due}}", instant: true}},
 			},
 			{
 				kind:  statPanel,
@@ -290,12 +332,39 @@ var rows = []rowSpec{
 				width:       7, height: 5, unit: "s",
 				queries: []query{{expr: `sdrs_operator_drill_age_seconds{` + ns + `} > 0`, legend: "{{namespace}}/{{name}}", instant: true}},
 			},
+			{
+				kind:  tablePanel,
+				title: "Drill servers expire in",
+				description: "When will each drill's servers be deleted? The time left until status.expiresAt, soonest " +
+					"first; a negative time is past it (the cleanup is late, see Drill cleanup overdue).",
+				width: 7, height: 5, unit: "s",
+				queries: []query{{expr: `sort(sdrs_operator_drill_expires_in_seconds{` + ns + `})`, legend: "{{namespace}}/{{name}}", instant: true}},
+			},
 		},
 	},
 	{
 		title:     "Plans",
 		collapsed: true,
 		panels: []panelSpec{
+			{
+				kind:  timeseriesPanel,
+				title: "Live runs against their RTO",
+				description: "Will the run in progress finish within its RTO? Each live run's elapsed time, climbing, " +
+					"and its plan's spec.rto, flat: the run is late where the lines cross. Alert: SDRSDRPlanRunOverRTO.",
+				width: 16, height: 8, unit: "s",
+				queries: []query{
+					{expr: `sdrs_operator_drplan_run_elapsed_seconds{` + ns + `}`, legend: "{{plan}} elapsed"},
+					{expr: `sdrs_operator_drplan_rto_seconds{` + ns + `}`, legend: "{{plan}} RTO"},
+				},
+			},
+			{
+				kind:  bargaugePanel,
+				title: "Share of the RTO used by live runs",
+				description: "How much of its RTO has each live run used? Elapsed time over spec.rto; 100% is the RTO, " +
+					"red from there. Plans without spec.rto are not shown.",
+				width: 8, height: 8, unit: "percentunit", red: 1,
+				queries: []query{{expr: `sdrs_operator_drplan_run_elapsed_seconds{` + ns + `} / on (namespace, plan) sdrs_operator_drplan_rto_seconds{` + ns + `}`, legend: "{{plan}}", instant: true}},
+			},
 			{
 				kind:  bargaugePanel,
 				title: "Plan members by run state",
@@ -332,7 +401,7 @@ var rows = []rowSpec{
 				kind:  tablePanel,
 				title: "Last run per plan (measured RTO)",
 				description: "How long did each plan's last run take, and how did it end? The duration of the last " +
-					"finished run, with its mode, the site it moved to and its phase. Alert: SDRSDRPlanRunExceededRTO.",
+					"finished run, with its mode, the site it moved to and its phase; a run in progress is in Live runs against their RTO. Alert: SDRSDRPlanRunExceededRTO.",
 				width: 8, height: 8, unit: "s",
 				queries: []query{{expr: `sdrs_operator_drplan_last_run_duration_seconds{` + ns + `}`, legend: "{{plan}}", instant: true}},
 			},

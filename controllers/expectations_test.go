@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 )
 
 func TestWriteExpectations(t *testing.T) {
@@ -79,5 +81,18 @@ func TestWriteExpectationsWakeOnCaughtUp(t *testing.T) {
 	var none *writeExpectations
 	if none.caughtUp(key, "8") {
 		t.Error("a reconciler without expectations is never woken by its status writes")
+	}
+}
+
+// An operation in flight goes ahead in the queue; once it finished the
+// group falls back, since the queue keeps the last priority it was given.
+func TestQueuePriority(t *testing.T) {
+	pg := &drv1alpha1.ProtectionGroup{}
+	if got := queuePriority(pg); got != 0 {
+		t.Errorf("an idle group's priority = %d, want 0", got)
+	}
+	pg.Status.CurrentOperation = &drv1alpha1.Operation{Type: drv1alpha1.OperationPlannedFailover}
+	if got := queuePriority(pg); got <= 0 {
+		t.Errorf("a group with an operation in flight must go ahead of idle ones, priority = %d", got)
 	}
 }

@@ -81,6 +81,20 @@ type ProtectionGroupReconciler struct {
 	facts fleetFacts
 }
 
+// inFlightPriority is the workqueue priority of a group whose operation is
+// in flight; everything else has the default, 0.
+const inFlightPriority = 10
+
+// queuePriority puts an operation's next look (its job's expected end)
+// ahead of new flips and idle syncs in the queue: during a fleet failover
+// it is what turns a group Ready.
+func queuePriority(pg *drv1alpha1.ProtectionGroup) int {
+	if pg.Status.CurrentOperation != nil {
+		return inFlightPriority
+	}
+	return 0
+}
+
 // DefaultStalledRecheck is how often a Stalled group is looked at again
 // unless StalledRecheck says otherwise.
 const DefaultStalledRecheck = 2 * time.Minute
@@ -159,6 +173,9 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	defer func() {
 		res, reterr = r.summarize(ctx, s, res, reterr)
+		// The queue keeps a request's last priority unless told, so every
+		// reconcile says it.
+		res.Priority = new(queuePriority(s.pg))
 	}()
 
 	if !pg.DeletionTimestamp.IsZero() {

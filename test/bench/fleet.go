@@ -41,9 +41,12 @@ type fleetResult struct {
 	Calls      callCounts
 	// Per group spread of SDRS calls (min, max).
 	CallsMin, CallsMax int
-	Kube               kubeCounts
-	Reconciles         float64
-	CPU                time.Duration // manager CPU during the flip
+	// DuplicateActions counts planned failovers beyond one per group (a
+	// group without one fails the run: a lost action).
+	DuplicateActions int
+	Kube             kubeCounts
+	Reconciles       float64
+	CPU              time.Duration // manager CPU during the flip
 	// CPU of the other processes during the flip.
 	APIServerCPU, EtcdCPU, EmulatorCPU, BenchCPU time.Duration
 	// Wall is the flip's wall time from the first patch until the CPU was
@@ -386,10 +389,15 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	jobOf := map[string]harness.JobState{}
+	jobsOf := map[string]int{}
 	for _, j := range st.Jobs {
 		if j.Type == reverseJob && !j.Begin.Before(t0) {
 			jobOf[j.GroupID] = j
+			jobsOf[j.GroupID]++
 		}
+	}
+	for _, id := range ids {
+		r.DuplicateActions += max(jobsOf[id]-1, 0)
 	}
 	for _, n := range names {
 		j, ok := jobOf[groupOf[n]]

@@ -74,7 +74,7 @@ type runOptions struct {
 func main() {
 	var o runOptions
 	var sizes, mgrArgs string
-	flag.StringVar(&sizes, "sizes", "100,1000,5000", "fleet sizes N, comma-separated")
+	flag.StringVar(&sizes, "sizes", "100,1000,5000,10000", "fleet sizes N, comma-separated")
 	flag.DurationVar(&o.JobDuration, "job-duration", 5*time.Second, "D: how long every SDRS job takes in the emulator")
 	flag.IntVar(&o.CallsPerSecond, "calls-per-second", 1000, "the ProviderConfig's rate limit in the fleet runs (the API's maximum is 1000)")
 	flag.IntVar(&o.Burst, "burst", 1000, "the ProviderConfig's burst in the fleet runs")

@@ -87,6 +87,7 @@ func (b *benchRun) markdown() string {
 
 	if len(b.Scenarios) > 0 {
 		b.fleetTable(&w)
+		b.growthTable(&w)
 		b.analysis(&w)
 	}
 	if sec := b.peersSection(); sec != "" {
@@ -139,6 +140,7 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 		row("… "+string(c), func(r *fleetResult) string { return per(float64(r.Calls.ByClass[c]), r.N) })
 	}
 	row("… fewest / most naming one group (instance lists name none)", func(r *fleetResult) string { return fmt.Sprintf("%d / %d", r.CallsMin, r.CallsMax) })
+	row("**duplicate planned failovers (a group moved twice)**", func(r *fleetResult) string { return fmt.Sprintf("**%d**", r.DuplicateActions) })
 	row("refused or failed calls (not 2xx)", func(r *fleetResult) string { return fmt.Sprint(r.Calls.Refused) })
 	row("ECS calls per failover", func(r *fleetResult) string { return per(float64(r.Calls.ByClass[classECS]), r.N) })
 	row("**Kubernetes writes per failover**", func(r *fleetResult) string { return "**" + per(r.Kube.writes(), r.N) + "**" })
@@ -153,6 +155,9 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	})
 	row("CPU of kube-apiserver / etcd / emulator / benchmark for the flip", func(r *fleetResult) string {
 		return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f s", r.APIServerCPU.Seconds(), r.EtcdCPU.Seconds(), r.EmulatorCPU.Seconds(), r.BenchCPU.Seconds())
+	})
+	row("kube-apiserver CPU per request (the benchmark's patches and the manager's requests)", func(r *fleetResult) string {
+		return fmt.Sprintf("%.1f ms", r.apiserverPerRequest())
 	})
 	row("all of it over the cores: the shortest flip this machine allows", func(r *fleetResult) string {
 		return fmt.Sprintf("%.1f s", r.cpuBound().Seconds())
@@ -177,6 +182,58 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	p("\nD is the emulator's job duration: no failover can end sooner than D after it starts. Per-group\n")
 	p("delays use the job's end time from the emulator's state and the time the benchmark's watch saw the\n")
 	p("group Ready.\n\n")
+}
+
+// apiRequests are the requests kube-apiserver served for the flip: the
+// benchmark's N patches and the manager's writes and reads.
+func (r *fleetResult) apiRequests() float64 {
+	return float64(r.N) + r.Kube.writes() + r.Kube.ByMethod["GET"]
+}
+
+// apiserverPerRequest is kube-apiserver's CPU per request of the flip, in
+// milliseconds: what one write of a ProtectionGroup costs it.
+func (r *fleetResult) apiserverPerRequest() float64 {
+	return 1000 * r.APIServerCPU.Seconds() / r.apiRequests()
+}
+
+// growthTable shows, for the smallest and the largest N, how each figure
+// per failover grows with the fleet.
+func (b *benchRun) growthTable(w *strings.Builder) {
+	if len(b.Scenarios) < 2 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	first, last := &b.Scenarios[0].Fleet, &b.Scenarios[len(b.Scenarios)-1].Fleet
+	p("## How each figure grows with the fleet\n\n")
+	p("Per failover (per group) unless said; the last column is N = %d's figure over N = %d's. A flat cost\n", last.N, first.N)
+	p("per failover is 1.00×; time and memory grow with N on one machine.\n\n")
+	p("| | %s | N = %d / N = %d |\n|---|%s---:|\n", strings.Join(b.colNames(), " | "), last.N, first.N, strings.Repeat("---:|", len(b.Scenarios)))
+	row := func(name, unit string, f func(r *fleetResult) float64) {
+		cells := make([]string, 0, len(b.Scenarios))
+		for _, s := range b.Scenarios {
+			cells = append(cells, fmt.Sprintf("%.2f%s", f(&s.Fleet), unit))
+		}
+		ratio := "–"
+		if v0 := f(first); v0 > 0 {
+			ratio = fmt.Sprintf("%.2f×", f(last)/v0)
+		}
+		p("| %s | %s | %s |\n", name, strings.Join(cells, " | "), ratio)
+	}
+	perN := func(v float64, r *fleetResult) float64 { return v / float64(r.N) }
+	row("SDRS calls", "", func(r *fleetResult) float64 { return perN(float64(r.Calls.SDRS()), r) })
+	row("Kubernetes writes", "", func(r *fleetResult) float64 { return perN(r.Kube.writes(), r) })
+	row("reconciles", "", func(r *fleetResult) float64 { return perN(r.Reconciles, r) })
+	row("manager CPU", " ms", func(r *fleetResult) float64 { return 1000 * perN(r.CPU.Seconds(), r) })
+	row("kube-apiserver CPU per request", " ms", func(r *fleetResult) float64 { return r.apiserverPerRequest() })
+	row("all CPU of the flip", " ms", func(r *fleetResult) float64 {
+		return 1000 * perN((r.cpuBound()*time.Duration(runtime.NumCPU())).Seconds(), r)
+	})
+	row("its job ends → it is Ready, p99", " s", func(r *fleetResult) float64 { return percentile(r.ReadyDelay, 99).Seconds() })
+	row("flip → last group Ready", " s", func(r *fleetResult) float64 { return r.LastReady.Seconds() })
+	row("manager peak RSS (whole process)", " MiB", func(r *fleetResult) float64 { return mib(r.PeakRSS) })
+	row("manager peak RSS per group", " KiB", func(r *fleetResult) float64 { return float64(r.PeakRSS) / 1024 / float64(r.N) })
+	row("one ProtectionGroup as JSON", " B", func(r *fleetResult) float64 { return float64(r.ObjectBytes) })
+	p("\n")
 }
 
 // cpuBound is the CPU every process spent on the flip divided by the
@@ -205,7 +262,7 @@ func (b *benchRun) analysis(w *strings.Builder) {
 	p("  with the result; and records one Event per Ready transition (two; the first names the SDRS job).\n\n")
 	for _, s := range b.Scenarios {
 		r := &s.Fleet
-		reqs := float64(r.N) * (1 + (r.Kube.writes()+r.Kube.ByMethod["GET"])/float64(r.N))
+		reqs := r.apiRequests()
 		p("N = %d: the flip took %.1f s; every process together used %.1f CPU-seconds, %.1f s of the %d cores,\n",
 			r.N, r.LastReady.Seconds(), (r.cpuBound() * time.Duration(runtime.NumCPU())).Seconds(), r.cpuBound().Seconds(), runtime.NumCPU())
 		p("of which kube-apiserver %.0f %% (%.1f ms per request for %.0f requests: the benchmark's %d patches and\n",
@@ -356,7 +413,23 @@ func (b *benchRun) targets(w *strings.Builder) {
 				fmt.Sprintf("%.2f (%.2f without Events)", f.Kube.writes()/1000, (f.Kube.writes()-f.Kube.EventWrites)/1000),
 				f.Kube.writes()/1000 <= 5},
 			target{"N=1000: manager peak RSS", "< 200 MiB", fmt.Sprintf("%.0f MiB", mib(f.PeakRSS)), mib(f.PeakRSS) < 200},
+			target{"N=1000: its job ends → it is Ready, p99", "≤ 1 s",
+				fmt.Sprintf("%.2f s", percentile(f.ReadyDelay, 99).Seconds()), percentile(f.ReadyDelay, 99) <= time.Second},
+			target{"N=1000: manager CPU per failover", "≤ 3.1 ms (half of 6.2 ms)",
+				fmt.Sprintf("%.1f ms", 1000*f.CPU.Seconds()/1000), f.CPU.Seconds() <= 3.1},
 		)
+	}
+	for _, s := range b.Scenarios {
+		f := &s.Fleet
+		rec := f.Reconciles / float64(f.N)
+		ts = append(ts,
+			target{fmt.Sprintf("N=%d: reconciles per failover", f.N), "≤ 3", fmt.Sprintf("%.2f", rec), rec <= 3},
+			target{fmt.Sprintf("N=%d: duplicate planned failovers", f.N), "0", fmt.Sprint(f.DuplicateActions), f.DuplicateActions == 0},
+		)
+		if f.N >= 10000 {
+			ts = append(ts, target{fmt.Sprintf("N=%d: manager peak RSS", f.N), "< 200 MiB",
+				fmt.Sprintf("%.0f MiB", mib(f.PeakRSS)), mib(f.PeakRSS) < 200})
+		}
 	}
 	for _, x := range b.Extra {
 		if f := &x.Result.Fleet; f.JobDuration != b.Opts.JobDuration {

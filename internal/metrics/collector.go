@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // family is a gauge the collector builds at scrape time from the facts
@@ -244,36 +245,80 @@ func ageSeconds(now time.Time, startedNano int64) float64 {
 	return max(now.Sub(time.Unix(0, startedNano)).Seconds(), 0)
 }
 
-// collectGroups emits the per-group families.
+// collectGroups emits the per-group families. Ten thousand groups make
+// some 250 000 series per scrape, so their label pairs are shared: one per
+// group for its name, one per namespace, and one per site, condition type
+// and status, instead of new ones for every series.
 func (r *Recorder) collectGroups(ch chan<- prometheus.Metric, now time.Time) {
+	lp := labelPairs{}
 	for k, g := range r.groups {
-		ns, name := k.namespace, k.name
+		name, ns := newPair("name", k.name), lp.get("namespace", k.namespace)
 		if g.site != siteUnknown {
 			for _, s := range []uint8{siteSource, siteTarget} {
-				gauge(ch, groupSite, boolValue(g.site == s), ns, name, siteNames[s])
+				sharedGauge(ch, groupSite, boolValue(g.site == s), name, ns, lp.get("site", siteNames[s]))
 			}
 		}
 		for i, st := range g.conds {
 			if st == statusAbsent {
 				continue
 			}
+			typ := lp.get("type", conditionTypes[i])
 			for s := statusTrue; s <= statusUnknown; s++ {
-				gauge(ch, groupConditions, boolValue(st == s), ns, name, conditionTypes[i], statusNames[s])
+				sharedGauge(ch, groupConditions, boolValue(st == s), name, ns, lp.get("status", statusNames[s]), typ)
 			}
 		}
 		if g.repl != replNotExpected {
-			gauge(ch, groupRepl, boolValue(g.repl == replActive), ns, name)
+			sharedGauge(ch, groupRepl, boolValue(g.repl == replActive), name, ns)
 		}
 		if g.fault >= 0 {
-			gauge(ch, groupFault, float64(g.fault), ns, name)
+			sharedGauge(ch, groupFault, float64(g.fault), name, ns)
 		}
 		if g.opType != "" {
-			gauge(ch, groupOperationAge, ageSeconds(now, g.opStarted), ns, name, g.opType)
+			sharedGauge(ch, groupOperationAge, ageSeconds(now, g.opStarted), name, ns, lp.get("type", g.opType))
 		}
 		if g.drillDue != 0 {
-			gauge(ch, groupDrillDue, float64(g.drillDue), ns, name)
+			sharedGauge(ch, groupDrillDue, float64(g.drillDue), name, ns)
 		}
 	}
+}
+
+// labelPairs hands out one label pair per name and value for a scrape.
+type labelPairs map[[2]string]*dto.LabelPair
+
+func (lp labelPairs) get(name, value string) *dto.LabelPair {
+	k := [2]string{name, value}
+	p, ok := lp[k]
+	if !ok {
+		p = newPair(name, value)
+		lp[k] = p
+	}
+	return p
+}
+
+func newPair(name, value string) *dto.LabelPair {
+	return &dto.LabelPair{Name: &name, Value: &value}
+}
+
+// pairGauge is a gauge whose label pairs are shared with other series;
+// nothing writes to them after the scrape builds them.
+type pairGauge struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	value  float64
+}
+
+func (g *pairGauge) Desc() *prometheus.Desc { return g.desc }
+
+func (g *pairGauge) Write(m *dto.Metric) error {
+	m.Label = g.labels
+	m.Gauge = &dto.Gauge{Value: &g.value}
+	return nil
+}
+
+// sharedGauge sends a gauge of f with the given pairs, which must be in
+// the order of their names (as the exposition sorts them).
+func sharedGauge(ch chan<- prometheus.Metric, f *family, v float64, pairs ...*dto.LabelPair) {
+	ch <- &pairGauge{desc: f.describe(), labels: pairs, value: v}
 }
 
 func boolValue(b bool) float64 {

@@ -69,6 +69,10 @@ type fleetResult struct {
 	MetricSeries, GroupSeries int
 
 	Idle idleResult
+
+	// ManagerProfile is the telling part of the manager's CPU profile of
+	// the flip (with -pprof-dir).
+	ManagerProfile string
 }
 
 // kubeCounts are the manager's Kubernetes API requests in a window, from
@@ -124,6 +128,8 @@ type fleetOptions struct {
 	// pprofDir, when set, receives a CPU profile of kube-apiserver
 	// during each flip.
 	pprofDir string
+	// pprofFor is how long each profile runs from the flip's start.
+	pprofFor time.Duration
 	// baselines: how many groups each runbook variant flips (0: none),
 	// and whether the unbounded SDK script flips all N.
 	serialGroups, parallelGroups, parallel int
@@ -284,13 +290,13 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	if o.pprofDir != "" {
 		go func() {
 			path := filepath.Join(o.pprofDir, fmt.Sprintf("apiserver-%d.pprof", o.n))
-			if err := s.profileAPIServer(ctx, 15*time.Second, path); err != nil {
+			if err := s.profileAPIServer(ctx, o.pprofFor, path); err != nil {
 				log.Printf("apiserver profile: %v", err)
 			}
 		}()
 		go func() {
 			path := filepath.Join(o.pprofDir, fmt.Sprintf("manager-%d.pprof", o.n))
-			if err := s.profileManager(ctx, 15*time.Second, path); err != nil {
+			if err := s.profileManager(ctx, o.pprofFor, path); err != nil {
 				log.Printf("manager profile: %v", err)
 			}
 		}()
@@ -416,6 +422,14 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		return r, err
 	}
 	r.PeakRSS, r.RSSAfter = ps.PeakRSS, ps.RSS
+	if o.pprofDir != "" {
+		// The profile ran from the flip's start; it has ended by now
+		// unless -pprof-seconds outlasts the idle window too.
+		path := filepath.Join(o.pprofDir, fmt.Sprintf("manager-%d.pprof", o.n))
+		if r.ManagerProfile, err = summarizeProfile(ctx, path); err != nil {
+			log.Printf("manager profile: %v", err)
+		}
+	}
 	return r, nil
 }
 

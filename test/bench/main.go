@@ -56,6 +56,7 @@ type runOptions struct {
 	Out         string
 	JSON        string
 	PprofDir    string
+	PprofFor    time.Duration
 	// Extra fleet runs at ExtraN, each beside the main table: longer
 	// jobs, and other reconcile concurrencies.
 	ExtraN          int
@@ -97,7 +98,8 @@ func main() {
 	flag.IntVar(&o.RateBurst, "rate-burst", 20, "burst of the tight rate-limit run")
 	flag.StringVar(&o.Out, "out", "docs/performance.md", "the report to write (relative to the repository root)")
 	flag.StringVar(&o.JSON, "json", "", "also write the raw results as JSON to this file")
-	flag.StringVar(&o.PprofDir, "pprof-dir", "", "save a CPU profile of kube-apiserver during each flip here")
+	flag.StringVar(&o.PprofDir, "pprof-dir", "", "save CPU profiles of kube-apiserver and the manager during each flip here; the report then says where the manager's CPU goes")
+	flag.DurationVar(&o.PprofFor, "pprof-seconds", 30*time.Second, "how long each profile of -pprof-dir runs from the flip's start")
 	var sweep string
 	flag.IntVar(&o.ExtraN, "extra-n", 1000, "N of the extra runs (longer jobs, concurrency sweep; 0 skips them)")
 	flag.DurationVar(&o.LongJobDuration, "long-job-duration", 30*time.Second, "D of the extra run with longer jobs (0 skips it)")
@@ -190,6 +192,7 @@ func main() {
 			seedBatch: o.SeedBatch, workers: o.Workers, managerArgs: o.ManagerArgs, readyTimeout: o.ReadyTimeout,
 			idleSync: o.IdleSync, idleWindow: o.IdleWindow,
 			pprofDir:     o.PprofDir,
+			pprofFor:     o.PprofFor,
 			serialGroups: o.SerialGroups, parallelGroups: o.ParallelGroups, parallel: o.Parallel, runbookPoll: o.RunbookPoll,
 			unbounded: o.Unbounded,
 		}

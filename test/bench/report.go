@@ -89,6 +89,7 @@ func (b *benchRun) markdown() string {
 		b.fleetTable(&w)
 		b.growthTable(&w)
 		b.analysis(&w)
+		b.profiles(&w)
 	}
 	if sec := b.peersSection(); sec != "" {
 		w.WriteString(sec + "\n")
@@ -811,4 +812,20 @@ func gitHead() string {
 		return "unknown commit"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// profiles shows where the manager's CPU went during each flip, when the
+// run was profiled (-pprof-dir).
+func (b *benchRun) profiles(w *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	for _, s := range b.Scenarios {
+		f := &s.Fleet
+		if f.ManagerProfile == "" {
+			continue
+		}
+		p("### Where the manager's CPU goes at N = %d\n\n", f.N)
+		p("Its CPU profile from the flip's start (`go tool pprof -top -cum`, the rows naming the operator and the\n")
+		p("libraries a failover passes through; cum%% is the share of the profile's samples under the function):\n\n")
+		p("```\n%s\n```\n\n", f.ManagerProfile)
+	}
 }

@@ -57,6 +57,9 @@ type runOptions struct {
 	JSON        string
 	PprofDir    string
 	PprofFor    time.Duration
+	// JobIDRun and PerGroupRun add the extra runs with those manager
+	// flags.
+	JobIDRun, PerGroupRun bool
 	// Extra fleet runs at ExtraN, each beside the main table: longer
 	// jobs, and other reconcile concurrencies.
 	ExtraN          int
@@ -103,6 +106,8 @@ func main() {
 	var sweep string
 	flag.IntVar(&o.ExtraN, "extra-n", 1000, "N of the extra runs (longer jobs, concurrency sweep; 0 skips them)")
 	flag.DurationVar(&o.LongJobDuration, "long-job-duration", 30*time.Second, "D of the extra run with longer jobs (0 skips it)")
+	flag.BoolVar(&o.JobIDRun, "job-id-run", true, "an extra run with the job ID written with the result (--record-job-id-after=1m), the earlier default")
+	flag.BoolVar(&o.PerGroupRun, "per-group-run", true, "an extra run with per-group metric series (--metrics-per-group), to show what they cost")
 	flag.StringVar(&sweep, "sweep-concurrency", "4,16,64", "--max-concurrent-reconciles values of the extra runs, with -sweep-latency on every SDRS call (empty skips them)")
 	flag.DurationVar(&o.SweepLatency, "sweep-latency", 100*time.Millisecond, "latency the emulator adds to every SDRS and ECS answer in the concurrency sweep, as a real region's round trip")
 	var planSizes, planWaves string
@@ -293,9 +298,17 @@ func extraRuns(o runOptions) []struct {
 	// and written with the result, one status write fewer per failover,
 	// at the price of recovering a crash inside the job from the group's
 	// status alone. The difference is the cost of the exactly-once rule.
-	at := base
-	at.managerArgs = append(append([]string{}, o.ManagerArgs...), "--record-job-id-after=1m")
-	add("job ID written with the result (earlier default)", at)
+	if o.JobIDRun {
+		at := base
+		at.managerArgs = append(append([]string{}, o.ManagerArgs...), "--record-job-id-after=1m")
+		add("job ID written with the result (earlier default)", at)
+	}
+	if o.PerGroupRun {
+		// What the per-group series cost: memory, CPU and the scrape.
+		pg := base
+		pg.managerArgs = append(append([]string{}, o.ManagerArgs...), "--metrics-per-group")
+		add("per-group metric series", pg)
+	}
 	for _, c := range o.SweepConcurrent {
 		s := base
 		s.sdrsLatency = o.SweepLatency

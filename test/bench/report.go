@@ -612,6 +612,9 @@ func (b *benchRun) extraTable(w *strings.Builder) {
 	row("shortest flip this machine allows (all CPU / cores)", func(c col) string { return fmt.Sprintf("%.1f s", c.r.cpuBound().Seconds()) })
 	row("manager CPU for the flip", func(c col) string { return fmt.Sprintf("%.2f s", c.r.CPU.Seconds()) })
 	row("manager peak RSS", func(c col) string { return fmt.Sprintf("%.0f MiB", mib(c.r.PeakRSS)) })
+	row("Prometheus series on /metrics (per-group ones)", func(c col) string {
+		return fmt.Sprintf("%d (%d)", c.r.MetricSeries, c.r.GroupSeries)
+	})
 	row("machine busy during the flip", func(c col) string { return fmt.Sprintf("%.0f %%", 100*c.r.MachineBusy) })
 	p("\n")
 }

@@ -163,6 +163,8 @@ func main() {
 		StalledRecheck:   stalledRecheck,
 		RecordJobIDAfter: recordJobIDAfter,
 		NotStartedGrace:  notStartedGrace,
+		// A cache of one namespace cannot see owners elsewhere.
+		PartialCache: watchNamespace != "",
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProtectionGroup")
 		os.Exit(1)

@@ -69,6 +69,10 @@ type ProtectionGroupReconciler struct {
 	// stay invisible in SDRS and ECS before it counts as not taken; it
 	// must exceed the cloud client's timeout. 0 means DefaultNotStartedGrace.
 	NotStartedGrace time.Duration
+	// PartialCache says the manager's cache holds only some namespaces
+	// (--watch-namespace): the owner check then also asks the API server,
+	// through APIReader, for owners in other namespaces (checkSoleOwner).
+	PartialCache bool
 
 	// unwritten holds the job IDs this process issued that status does
 	// not hold yet.

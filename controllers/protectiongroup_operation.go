@@ -79,6 +79,9 @@ func (r *ProtectionGroupReconciler) startOperation(s *scope, typ drv1alpha1.Oper
 // conditions are those the reconcile ends with while the step runs, so the
 // call leaves only its job ID to write.
 func (r *ProtectionGroupReconciler) recordAttempt(ctx context.Context, s *scope, op *drv1alpha1.Operation) error {
+	if err := r.checkOwnerBeforeAction(ctx, s); err != nil {
+		return err
+	}
 	now := metav1.NewTime(r.Clock())
 	op.Attempt++
 	op.AttemptedAt = &now

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -268,21 +271,127 @@ func (r *ProtectionGroupReconciler) checkLastFailure(s *scope, next drv1alpha1.O
 		last.Message, orNoDetail(last.ErrorCode), drv1alpha1.RetryAnnotation)
 }
 
-// checkSoleOwner stalls all but the oldest of several ProtectionGroups that
-// name the same SDRS group, so that two objects never act on one group.
+// Selectable fields of the ProtectionGroup CRD (api/v1alpha1) that carry
+// the SDRS group ID: an adopted group's ID is in spec, a created one's only
+// in status, so both are selectable.
+const (
+	fieldSpecGroupID   = "spec.protectionGroupID"
+	fieldStatusGroupID = "status.group.id"
+)
+
+// checkSoleOwner stalls all but one of several ProtectionGroups that name
+// the same SDRS group, so that two objects never act on one group. It
+// looks in the manager's cache, which is complete when the manager watches
+// every namespace. A manager that watches only some (PartialCache) cannot
+// see owners in other namespaces there, so before an adoption (this object
+// does not manage the group yet), and while it is stalled on a conflict, it
+// also asks the API server (ownersClusterWide); checkOwnerBeforeAction asks
+// again before each SDRS or ECS call.
 func (r *ProtectionGroupReconciler) checkSoleOwner(ctx context.Context, s *scope) error {
+	if err := r.checkCachedOwners(ctx, s); err != nil {
+		return err
+	}
+	if r.PartialCache && (!managing(s.pg, s.pg.GroupID()) || conflicted(s.pg)) {
+		return r.checkOwnersClusterWide(ctx, s)
+	}
+	return nil
+}
+
+// checkOwnerBeforeAction runs before each SDRS or ECS call is recorded
+// (recordAttempt): the check of the reconcile's start may be stale, and
+// the delete path has none. The cache costs nothing; with PartialCache one
+// filtered read of the API server, two for a group nobody manages yet.
+func (r *ProtectionGroupReconciler) checkOwnerBeforeAction(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	if id == "" { // a create: the group does not exist yet
+		return nil
+	}
+	if err := r.checkCachedOwners(ctx, s); err != nil {
+		return err
+	}
+	if !r.PartialCache {
+		return nil
+	}
+	return r.checkOwnersClusterWide(ctx, s)
+}
+
+// checkCachedOwners applies the owner rule to the ProtectionGroups of the
+// manager's cache that name the group.
+func (r *ProtectionGroupReconciler) checkCachedOwners(ctx context.Context, s *scope) error {
 	id := s.pg.GroupID()
 	var list drv1alpha1.ProtectionGroupList
 	if err := r.List(ctx, &list, client.MatchingFields{indexGroupID: id}); err != nil {
 		return fmt.Errorf("cannot list ProtectionGroups managing SDRS group %s: %w", id, err)
 	}
-	owners := list.Items
+	return soleOwner(s.pg, id, list.Items)
+}
+
+// checkOwnersClusterWide applies the owner rule to the ProtectionGroups of
+// every namespace that name the group, read from the API server. An error
+// means unknown: the caller waits and nothing is sent.
+func (r *ProtectionGroupReconciler) checkOwnersClusterWide(ctx context.Context, s *scope) error {
+	id := s.pg.GroupID()
+	owners, err := r.ownersClusterWide(ctx, s.pg, id)
+	if err != nil {
+		return fmt.Errorf("cannot list ProtectionGroups of every namespace naming SDRS group %s from the API server "+
+			"(this manager watches only some namespaces and does not act on the group until it knows no other ProtectionGroup drives it; "+
+			"\"field label not supported\" means the ProtectionGroup CRD predates its selectable fields: apply the current CRDs): %w", id, err)
+	}
+	return soleOwner(s.pg, id, owners)
+}
+
+// ownersClusterWide lists, from the API server, the ProtectionGroups of
+// every namespace that name SDRS group id, with a field selector so that
+// only those travel (and no whole-fleet list does).
+//
+// The ID is matched through CRD selectable fields rather than a label the
+// controller would set: a selectable field is derived from the object by
+// the API server, so an owner is found from its creation on (an adopter's
+// spec) without a metadata write per object, without a window before a
+// label is written, after an upgrade or a label removed by hand, and
+// without adding a write to any failover. Field selectors have no OR, so
+// spec and status are two reads; the status one comes first and usually
+// suffices: when any owner already manages the group, the winner is among
+// those (managing wins), all of which carry the ID in status. Only for a
+// group nobody manages yet are the adopters read too. Every manager
+// decides on the API server's copies, its own object's included, so that
+// whichever looks, the same one wins.
+func (r *ProtectionGroupReconciler) ownersClusterWide(ctx context.Context, self *drv1alpha1.ProtectionGroup, id string) ([]drv1alpha1.ProtectionGroup, error) {
+	var inStatus drv1alpha1.ProtectionGroupList
+	if err := r.APIReader.List(ctx, &inStatus, client.MatchingFields{fieldStatusGroupID: id}); err != nil {
+		return nil, err
+	}
+	owners := inStatus.Items
+	if !slices.ContainsFunc(owners, func(p drv1alpha1.ProtectionGroup) bool { return managing(&p, id) }) {
+		var inSpec drv1alpha1.ProtectionGroupList
+		if err := r.APIReader.List(ctx, &inSpec, client.MatchingFields{fieldSpecGroupID: id}); err != nil {
+			return nil, err
+		}
+		for _, p := range inSpec.Items {
+			if !slices.ContainsFunc(owners, func(o drv1alpha1.ProtectionGroup) bool { return o.UID == p.UID }) {
+				owners = append(owners, p)
+			}
+		}
+	}
+	if !slices.ContainsFunc(owners, func(o drv1alpha1.ProtectionGroup) bool { return o.UID == self.UID }) {
+		// A created group whose ID the API server does not hold yet:
+		// this object is an owner that does not manage it there.
+		me := *self
+		me.Status.Group = nil
+		owners = append(owners, me)
+	}
+	return owners, nil
+}
+
+// soleOwner returns a GroupConflict stall unless self is the one of owners
+// (all ProtectionGroups naming SDRS group id) that may act: the one already
+// managing the group (it recorded the group in its status) keeps it; among
+// newcomers the oldest wins, then the lowest UID. Every look sorts the
+// same way, so exactly one owner acts.
+func soleOwner(self *drv1alpha1.ProtectionGroup, id string, owners []drv1alpha1.ProtectionGroup) error {
 	if len(owners) < 2 {
 		return nil
 	}
-	// The one already managing the group (it recorded the group in its
-	// status) keeps it; among newcomers the oldest wins. Every reconcile
-	// sorts the same way, so exactly one owner acts.
 	sort.Slice(owners, func(i, j int) bool {
 		mi, mj := managing(&owners[i], id), managing(&owners[j], id)
 		if mi != mj {
@@ -294,12 +403,22 @@ func (r *ProtectionGroupReconciler) checkSoleOwner(ctx context.Context, s *scope
 		}
 		return owners[i].UID < owners[j].UID
 	})
-	if owners[0].UID == s.pg.UID {
+	if owners[0].UID == self.UID {
 		return nil
 	}
+	way := "delete this one or point it at another group"
+	if !self.DeletionTimestamp.IsZero() {
+		way = "set deletionPolicy: Orphan on this one to let it go without touching the group"
+	}
 	return stalled(drv1alpha1.GroupConflictReason,
-		"SDRS group %s is already managed by ProtectionGroup %s/%s; two objects must not drive one group: delete this one or point it at another group",
-		id, owners[0].Namespace, owners[0].Name)
+		"SDRS group %s is already managed by ProtectionGroup %s/%s; two objects must not drive one group: %s",
+		id, owners[0].Namespace, owners[0].Name, way)
+}
+
+// conflicted reports whether pg is stalled on a GroupConflict.
+func conflicted(pg *drv1alpha1.ProtectionGroup) bool {
+	c := meta.FindStatusCondition(pg.Status.Conditions, drv1alpha1.StalledCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == drv1alpha1.GroupConflictReason
 }
 
 func managing(pg *drv1alpha1.ProtectionGroup, id string) bool {

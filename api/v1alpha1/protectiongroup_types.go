@@ -720,6 +720,13 @@ type ProtectionGroupStatus struct {
 // +kubebuilder:printcolumn:name="PRODUCTION",type=string,priority=1,JSONPath=`.status.sites.production`
 // +kubebuilder:printcolumn:name="GROUP",type=string,priority=1,JSONPath=`.status.group.id`
 // +kubebuilder:printcolumn:name="AGE",type=date,JSONPath=`.metadata.creationTimestamp`
+// The SDRS group ID is selectable on the server (kubectl get pg -A
+// --field-selector spec.protectionGroupID=ID): a manager that watches only
+// some namespaces asks the API server for the other owners of a group
+// before it acts, without listing the fleet. An adopted group names it in
+// spec; a created one only in status, hence both.
+// +kubebuilder:selectablefield:JSONPath=`.spec.protectionGroupID`
+// +kubebuilder:selectablefield:JSONPath=`.status.group.id`
 
 // ProtectionGroup declares which site of a Huawei Cloud SDRS protection
 // group is active. The operator moves the group there with a planned

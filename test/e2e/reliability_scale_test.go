@@ -116,7 +116,7 @@ func relTwoManagersSplitFleet(t *testing.T, profile string) {
 	)
 	s := newScenario(t, harness.Row{Order: 50, Area: "Scale",
 		Fault:  fmt.Sprintf("two managers split a fleet by namespace: --watch-namespace=<A> and <B>, leader election on, each its Lease (%s) in its own namespace (--leader-election-namespace); %d ProtectionGroups in each namespace (serverPower Manual), one SDRS project and one ProviderConfig shared; all %d flipped to target at once, the manager of B SIGKILLed once it got its first SDRS answer (%s jobs running) and restarted after A's groups converged", leaseName, n, 2*n, job),
-		Assert: "both managers lead at once (two Leases, two holders); every group Ready at target, exactly one reverse per group: 0 duplicate, 0 lost; each manager's attempt and accepted-action log lines name only groups of its namespace; A's namespace converges while B's manager is down; the shared ProviderConfig stays Ready, with a handful of writes at most during the flip (no status fight); reported, not asserted: whether the GroupConflict guard and the ProviderConfig in-use finalizer hold across the two managers"},
+		Assert: "both managers lead at once (two Leases, two holders); every group Ready at target, exactly one reverse per group: 0 duplicate, 0 lost; each manager's attempt and accepted-action log lines name only groups of its namespace; A's namespace converges while B's manager is down; the shared ProviderConfig stays Ready, with a handful of writes at most during the flip (no status fight); across the two managers, a second ProtectionGroup in B adopting an SDRS group A's manages (asking for the other site) is Stalled with GroupConflict and sends SDRS nothing, and the owner's next flip is exactly one reverse; a ProviderConfig only B's groups use keeps its in-use finalizer"},
 		scenarioOptions{profile: profile, emulator: harness.EmulatorOptions{JobDuration: job}})
 	nsA, nsB := s.ns, s.cp.MustNamespace(t, "rel-")
 
@@ -291,52 +291,67 @@ func relTwoManagersSplitFleet(t *testing.T, profile string) {
 		t.Errorf("the shared ProviderConfig was written %d times during the flip: the managers fight over it", writes)
 	}
 
-	// Reported, not asserted: the guards that look at all ProtectionGroups
-	// through the manager's cache see only its namespace.
-	conflict := s.crossNamespaceDuplicate(nsB, groupsA[0])
+	// The guards that look at every namespace's ProtectionGroups read
+	// around the managers' namespaced caches.
+	owner := &drv1alpha1.ProtectionGroup{}
+	owner.Namespace, owner.Name = nsA, groupsA[0].Name
+	conflict := s.crossNamespaceDuplicate(nsB, owner, groupsA[0])
 	pcKept := s.deleteProviderConfigInUse(nsB, ownPC)
 
 	s.result("both led at once (Leases %s/%s and %s/%s, two holders); flips of %d groups in %s (A) and %d in %s (B); B's manager SIGKILLed %s after the flip, when SDRS had accepted %d of B's reverses; A: all %d Ready at target %s after the flip while B's manager was down (%d of B's groups at target meanwhile); B's new manager led and all %d of B's groups were Ready at target %s after its start; %s over %d groups; "+
 		"groups named in attempt and accepted-action log lines: manager A %d, all in A; B's killed manager %d and its successor %d, all in B (%d distinct); shared ProviderConfig Ready, written %d times during the flip; "+
-		"across the split (reported, not asserted): a second ProtectionGroup in B adopting A's SDRS group %s; the in-use finalizer of a ProviderConfig only B's groups use, on its deletion: %s",
+		"across the split: a second ProtectionGroup in B adopting A's SDRS group %s; the in-use finalizer of a ProviderConfig only B's groups use, on its deletion: %s",
 		nsA, leaseName, nsB, leaseName, n, nsA, n, nsB, ms(killed.Sub(flip)), acceptedAtKill, n, ms(tookA), bWhileDown, n, ms(tookB),
 		fmtCounts(tally.Actions)+"; "+tally.String(), tally.Groups,
 		len(actA), len(actB), len(actB2), len(bActed), writes, conflict, pcKept)
 }
 
-// crossNamespaceDuplicate creates, in ns, a ProtectionGroup adopting an
-// SDRS group a ProtectionGroup of another namespace (under another
-// manager) manages, with the same desired site (so that nothing acts), and
-// says whether it was stalled as a GroupConflict, as it is under one manager.
-func (s *scenario) crossNamespaceDuplicate(ns string, g emutest.SeededGroup) string {
+// crossNamespaceDuplicate creates, in ns, a ProtectionGroup adopting the
+// SDRS group g that owner, a ProtectionGroup of another namespace (under
+// another manager), manages, asking for the other site (so that it would
+// act at once). It must be Stalled with GroupConflict, found through the
+// API server since its manager's cache holds only ns, and send SDRS
+// nothing; a flip of the owner afterwards must be done by exactly one
+// reverse, with the duplicate still stalled. It says what it saw.
+func (s *scenario) crossNamespaceDuplicate(ns string, owner *drv1alpha1.ProtectionGroup, g emutest.SeededGroup) string {
 	s.t.Helper()
 	pg := harness.AdoptingGroup(ns, "dup-"+g.Name, s.pc, g.ID)
 	manual(pg)
-	pg.Spec.DesiredActiveSite = drv1alpha1.SiteTarget
+	pg.Spec.DesiredActiveSite = drv1alpha1.SiteSource // the owner holds it at target
+	created := time.Now()
 	if err := s.cp.Client.Create(s.ctx, pg); err != nil {
 		s.t.Fatal(err)
 	}
 	stalled := harness.HasCondition(drv1alpha1.StalledCondition, metav1.ConditionTrue, drv1alpha1.GroupConflictReason)
-	ready := harness.ReadyAt(drv1alpha1.SiteTarget)
-	var seen string
-	_ = wait.PollUntilContextTimeout(s.ctx, 250*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		cur := &drv1alpha1.ProtectionGroup{}
-		if err := s.cp.Client.Get(ctx, client.ObjectKeyFromObject(pg), cur); err != nil {
-			return false, nil
-		}
-		if ok, _ := stalled(cur); ok {
-			seen = "stalled as GroupConflict (the guard holds across managers)"
-			return true, nil
-		}
-		if ok, _ := ready(cur); ok {
-			seen = "NOT detected: it went Ready and is driven by B's manager while A's manages the same group (the GroupConflict guard lists only its manager's namespace)"
-			return true, nil
-		}
-		return false, nil
-	})
-	if seen == "" {
-		seen = "neither stalled nor Ready within 30s: " + harness.Describe(s.get(pg))
+	if err := s.cp.WaitFor(s.ctx, pg, 30*time.Second, stalled); err != nil {
+		s.t.Errorf("a second ProtectionGroup in %s adopting SDRS group %s, which %s/%s manages, was not Stalled with GroupConflict: %v",
+			ns, g.ID, owner.Namespace, owner.Name, err)
+		return "NOT detected: " + harness.Describe(s.get(pg))
 	}
+	cur := s.get(pg)
+	if c := meta.FindStatusCondition(cur.Status.Conditions, drv1alpha1.StalledCondition); !strings.Contains(c.Message, owner.Namespace+"/"+owner.Name) {
+		s.t.Errorf("the GroupConflict message does not name the owner %s/%s: %q", owner.Namespace, owner.Name, c.Message)
+	}
+	stalledAfter := time.Since(created)
+	// Its rechecks (StalledRecheck) stay silent too.
+	time.Sleep(3 * time.Second)
+	if n := harness.ActionCounts(harness.Since(s.calls(g.ID), created)); len(n) > 0 {
+		s.t.Errorf("SDRS actions on group %s after the duplicate adoption, before the owner moved: %v, want none", g.ID, n)
+	}
+
+	// The owner still acts, and only it.
+	flip := time.Now()
+	s.update(owner, func(p *drv1alpha1.ProtectionGroup) { p.Spec.DesiredActiveSite = drv1alpha1.SiteSource })
+	s.waitFor(owner, relOpTimeout, harness.ReadyAt(drv1alpha1.SiteSource))
+	acts := harness.ActionCounts(harness.Since(s.calls(g.ID), flip))
+	if !equalCounts(acts, reverseOnce) {
+		s.t.Errorf("the owner's flip back to source: actions on group %s %v, want exactly %v", g.ID, acts, reverseOnce)
+	}
+	if ok, why := stalled(s.get(pg)); !ok {
+		s.t.Errorf("the duplicate is no longer Stalled with GroupConflict after the owner's flip: %s", why)
+	}
+	seen := fmt.Sprintf("Stalled with GroupConflict %s after its creation, naming %s/%s, and sent SDRS nothing; the owner's flip back to source afterwards: %s",
+		ms(stalledAfter), owner.Namespace, owner.Name, fmtCounts(acts))
 	s.t.Logf("cross-namespace duplicate adoption: %s", seen)
 	return seen
 }

@@ -30,6 +30,10 @@ type ManagerOptions struct {
 	// WatchNamespace limits the manager to one namespace, so managers of
 	// independent scenarios can share a control plane.
 	WatchNamespace string
+	// AllNamespaces keeps a stack's manager watching every namespace, as
+	// the default deployment does (Stack.StartManager otherwise limits it
+	// to the stack's namespace).
+	AllNamespaces bool
 	// LeaderElect is --leader-elect (always passed).
 	LeaderElect bool
 	// LeaderElectionNamespace and the lease timings.

@@ -67,7 +67,7 @@ func (b *benchRun) markdown() string {
 
 	p("## Set-up\n\n")
 	p("- Per N: a fresh envtest control plane, the SDRS emulator binary over HTTP (every SDRS job takes\n")
-	p("  D = %s), and `bin/manager` as a process with leader election off, watching one namespace.\n", o.JobDuration)
+	p("  D = %s), and `bin/manager` as a process with leader election off, watching every namespace (the default).\n", o.JobDuration)
 	p("- N protected groups are seeded in the emulator (batches of %d through `POST /admin/seed`), each with\n", o.SeedBatch)
 	p("  one protected instance whose production and DR servers are already stopped; the ProtectionGroups\n")
 	p("  adopt them with `serverPower: Manual` (a runbook stops production first; SDRS refuses a planned\n")

@@ -100,6 +100,11 @@ func (s *stack) startManager(ctx context.Context, extra []string, pprof bool) er
 	log.Printf("starting manager %v", extra)
 	if err := s.StartManager(ctx, harness.ManagerOptions{
 		Name: "bench-manager", ExtraArgs: extra, ServeMetrics: true, ServePprof: pprof,
+		// One manager for the whole fleet, as deployed by default: its
+		// cache holds every namespace, so the owner check needs no API
+		// reads (a manager limited to some namespaces makes one filtered
+		// read per action, docs/deploy.md).
+		AllNamespaces: true,
 	}); err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func (st *Stack) StartManager(ctx context.Context, o ManagerOptions) error {
 	if o.Kubeconfig == "" {
 		o.Kubeconfig = st.CP.Kubeconfig
 	}
-	if o.WatchNamespace == "" {
+	if o.WatchNamespace == "" && !o.AllNamespaces {
 		o.WatchNamespace = st.Namespace
 	}
 	m, err := StartManager(o)

@@ -22,10 +22,6 @@ type MetricsRecorder interface {
 	Forget(namespace, name string)
 	OperationFinished(opType, result string, d time.Duration)
 	SetRPOExceededPairs(providerConfig string, n int)
-	// SetInFlight and SetActiveSite record nothing: ObserveGroup carries
-	// both. They stay until their last callers go.
-	SetInFlight(group, opType string)
-	SetActiveSite(namespace, name, site string)
 }
 
 type noopMetrics struct{}
@@ -34,5 +30,3 @@ func (noopMetrics) ObserveGroup(metrics.GroupFacts)                 {}
 func (noopMetrics) Forget(string, string)                           {}
 func (noopMetrics) OperationFinished(string, string, time.Duration) {}
 func (noopMetrics) SetRPOExceededPairs(string, int)                 {}
-func (noopMetrics) SetInFlight(string, string)                      {}
-func (noopMetrics) SetActiveSite(string, string, string)            {}

@@ -534,7 +534,6 @@ func (r *ProtectionGroupReconciler) refreshGroup(ctx context.Context, s *scope) 
 	}
 	s.group = g
 	setObservation(s.pg, g, r.Clock())
-	r.Metrics.SetActiveSite(s.pg.Namespace, s.pg.Name, string(g.PriorityStation))
 	return nil
 }
 

@@ -187,14 +187,6 @@ func (r *Recorder) OperationFinished(opType, result string, d time.Duration) {
 	r.duration.WithLabelValues(opType).Observe(d.Seconds())
 }
 
-// SetInFlight is kept for callers not yet moved to ObserveGroup, which
-// carries the operation in flight; it records nothing.
-func (r *Recorder) SetInFlight(string, string) {}
-
-// SetActiveSite is kept for callers not yet moved to ObserveGroup, which
-// carries the active site from status; it records nothing.
-func (r *Recorder) SetActiveSite(string, string, string) {}
-
 // SetRPOExceededPairs publishes a project's count of pairs above their RPO
 // target; a negative count (SDRS had none) removes the series.
 func (r *Recorder) SetRPOExceededPairs(providerConfig string, n int) {

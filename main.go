@@ -34,6 +34,7 @@ import (
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/controllers"
+	"github.com/sdrs-operator/sdrs-operator/internal/memlimit"
 	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
 )
@@ -66,6 +67,7 @@ func main() {
 		renewDeadline    time.Duration
 		retryPeriod      time.Duration
 		watchNamespace   string
+		memoryLimit      string
 		stalledRecheck   time.Duration
 		recordJobIDAfter time.Duration
 		sdrsTimeout      time.Duration
@@ -98,11 +100,18 @@ func main() {
 	flag.DurationVar(&maxDrillTTL, "max-drill-ttl", controllers.DefaultMaxDrillTTL,
 		"Longest spec.ttl a ProtectionGroupDrill may have: its drill servers are deleted at most this long after they became available.")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
+	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go runtime, such as 180Mi; \"0\" sets none. Default: GOMEMLIMIT when set, else 90% of the container's memory limit when it has one, so that a large fleet's heap is collected before the kernel kills the manager.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	if limit, source, err := memlimit.Apply(memoryLimit, memlimit.DefaultRatio); err != nil {
+		setupLog.Error(err, "invalid memory limit")
+		os.Exit(2)
+	} else {
+		setupLog.Info("Go soft memory limit", "bytes", limit, "source", source)
+	}
 	if notStartedGrace < sdrsTimeout+minGraceMargin {
 		// A call of an old leader may still be on its way until its
 		// timeout; concluding "not taken" sooner could send it twice.

@@ -46,8 +46,8 @@ type PollSchedule struct {
 	typical map[string]time.Duration
 	jobs    map[string]*trackedJob // by job ID
 	// wake is called, outside the lock, with the objects whose jobs wait
-	// for a type's duration once it is learned.
-	wake func([]types.NamespacedName)
+	// for a type's duration once it is learned, and when each is due.
+	wake func([]ParkedJob)
 	// issued counts Issued calls, to sweep forgotten jobs now and then.
 	issued int
 }
@@ -68,9 +68,18 @@ func NewPollSchedule() *PollSchedule {
 	return &PollSchedule{typical: map[string]time.Duration{}, jobs: map[string]*trackedJob{}}
 }
 
+// ParkedJob is a job that waited for its type's duration: its object, and
+// when the job should end by what was learned.
+type ParkedJob struct {
+	Key types.NamespacedName
+	Due time.Time
+}
+
 // OnLearned sets the function that wakes parked jobs once their type's
-// duration is known (the reconciler enqueues them).
-func (p *PollSchedule) OnLearned(wake func([]types.NamespacedName)) {
+// duration is known. The reconciler enqueues each for its due time: woken
+// at once, a job that has not ended yet would cost a reconcile that only
+// schedules the next.
+func (p *PollSchedule) OnLearned(wake func([]ParkedJob)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.wake = wake
@@ -148,19 +157,20 @@ func (p *PollSchedule) Finished(jobID, jobType string, took time.Duration) {
 	}
 	_, knew := p.typical[jobType]
 	p.observeLocked(jobType, took)
-	var keys []types.NamespacedName
+	var parked []ParkedJob
 	if !knew {
+		e := p.typical[jobType]
 		for _, j := range p.jobs {
 			if j.typ == jobType && j.parked {
 				j.parked = false
-				keys = append(keys, j.key)
+				parked = append(parked, ParkedJob{Key: j.key, Due: j.begin.Add(e + margin(e))})
 			}
 		}
 	}
 	wake := p.wake
 	p.mu.Unlock()
-	if wake != nil && len(keys) > 0 {
-		wake(keys)
+	if wake != nil && len(parked) > 0 {
+		wake(parked)
 	}
 }
 

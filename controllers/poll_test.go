@@ -13,8 +13,8 @@ import (
 func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 	const typ = "reverseProtectionGroupNoCG"
 	p := NewPollSchedule()
-	var woken []types.NamespacedName
-	p.OnLearned(func(keys []types.NamespacedName) { woken = append(woken, keys...) })
+	var woken []ParkedJob
+	p.OnLearned(func(parked []ParkedJob) { woken = append(woken, parked...) })
 	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	key := func(i int) types.NamespacedName {
 		return types.NamespacedName{Namespace: "ns", Name: fmt.Sprint("pg-", i)}
@@ -49,6 +49,13 @@ func TestPollScheduleScoutsLearnForTheFleet(t *testing.T) {
 	if len(woken) != 10-scoutsPerType {
 		t.Fatalf("woken %d jobs, want %d: %v", len(woken), 10-scoutsPerType, woken)
 	}
+	// Each is due when such a job ends, counted from its own start: it is
+	// enqueued for then, not looked at in between.
+	for _, w := range woken {
+		if want := t0.Add(5*time.Second + margin(5*time.Second)); !w.Due.Equal(want) {
+			t.Errorf("%s woken for %s, want %s (its start plus the learned duration and margin)", w.Key, w.Due, want)
+		}
+	}
 	// A woken job started at the same time is overdue: it polls at once.
 	if poll, _ := p.PollNow(key(5), id(5), typ, t0.Add(8*time.Second)); !poll {
 		t.Error("an overdue job must poll")
@@ -81,7 +88,7 @@ func TestPollScheduleLearnsFromAFailedScout(t *testing.T) {
 	const typ = "reverseProtectionGroupNoCG"
 	p := NewPollSchedule()
 	var woken int
-	p.OnLearned(func(keys []types.NamespacedName) { woken += len(keys) })
+	p.OnLearned(func(parked []ParkedJob) { woken += len(parked) })
 	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	for i := range 5 {
 		p.Issued(types.NamespacedName{Name: fmt.Sprint(i)}, fmt.Sprint("j", i), typ, t0)

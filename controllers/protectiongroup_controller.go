@@ -3,16 +3,17 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -346,20 +347,22 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.setDefaults()
 	// Jobs parked until a scout learned how long their type takes are
-	// woken through this channel (PollSchedule).
-	wake := make(chan event.GenericEvent, 1024)
-	r.Poll.OnLearned(func(keys []types.NamespacedName) {
-		go func() {
-			for _, k := range keys {
-				pg := &drv1alpha1.ProtectionGroup{}
-				pg.Namespace, pg.Name = k.Namespace, k.Name
-				select {
-				case wake <- event.GenericEvent{Object: pg}:
-				case <-time.After(time.Minute): // stopped: the parked wait covers it
-					return
-				}
-			}
-		}()
+	// enqueued for when they are due (PollSchedule), through the queue the
+	// controller hands this source.
+	var queue atomic.Pointer[workqueue.TypedRateLimitingInterface[reconcile.Request]]
+	r.Poll.OnLearned(func(parked []ParkedJob) {
+		q := queue.Load()
+		if q == nil {
+			return // not started: the parked wait covers it
+		}
+		now := r.Clock()
+		for _, j := range parked {
+			(*q).AddAfter(reconcile.Request{NamespacedName: j.Key}, jitterUp(max(j.Due.Sub(now), 0)))
+		}
+	})
+	learned := source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		queue.Store(&q)
+		return nil
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status writes do not wake the controller: it schedules
@@ -378,7 +381,7 @@ func (r *ProtectionGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// namespaceSelector is acted on at once.
 		WatchesMetadata(namespaceMetadata(), handler.EnqueueRequestsFromMapFunc(r.groupsForNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(source.Channel(wake, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(learned).
 		Named("protectiongroup").
 		Complete(r)
 }

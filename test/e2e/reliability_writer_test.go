@@ -224,11 +224,12 @@ func relForeignWriter(t *testing.T) {
 	if err := s.emu.Admin.SetHTTPFaults(s.ctx, emutest.HTTPFaults{Latency: latency.String()}); err != nil {
 		t.Fatal(err)
 	}
-	// The manager's status patches that conflicted: PATCH answered 409.
-	// (Its only other PATCHes, ProviderConfig status and Events, carry no
-	// resourceVersion and cannot conflict; finalizer writes are PUTs.)
+	// The manager's status writes that conflicted: PUT answered 409.
+	// (Its other writes, ProviderConfig status and Events, carry no
+	// resourceVersion and cannot conflict; the finalizer is written once,
+	// before this.)
 	conflicts := func() float64 {
-		n, err := scrape(s.ctx, metricsAddr, "rest_client_requests_total", `code="409"`, `method="PATCH"`)
+		n, err := scrape(s.ctx, metricsAddr, "rest_client_requests_total", `code="409"`, `method="PUT"`)
 		if err != nil {
 			t.Fatalf("cannot read the manager's metrics: %v", err)
 		}

@@ -15,10 +15,32 @@ const (
 	// cacheLagPoll is how soon a DRPlan reconcile that found the cache
 	// behind this process's own last write looks again (plans are few).
 	cacheLagPoll = 100 * time.Millisecond
-	// expectationTTL bounds how long a group waits for the cache, should
-	// it never show the write (it always should); a group's reconcile
-	// that found the cache behind is woken by the cache's update instead.
+	// expectationTTL bounds how long a DRPlan waits for the cache, should
+	// it never show the write (it always should).
 	expectationTTL = 30 * time.Second
+	// cacheWaitLimit bounds how long a ProtectionGroup's reconcile waits
+	// for the cache to show this process's own write. Such a reconcile is
+	// woken by the update that shows it (cacheCaughtUp), within
+	// milliseconds unless the API server is saturated; past the limit it
+	// reads the object from the API server instead: one GET, where
+	// deciding on the stale copy cost SDRS reads and a status write the
+	// API server refused (docs/performance.md, N = 5000).
+	cacheWaitLimit = 5 * time.Second
+)
+
+// expectation is what a cached copy is, measured against this process's
+// last write of the object.
+type expectation int
+
+const (
+	// expectMet: no write of ours is newer than the copy (or it does not
+	// compare); decide on it.
+	expectMet expectation = iota
+	// expectWaiting: the copy predates our write; wait for the cache.
+	expectWaiting
+	// expectOverdue: the copy predates our write and the cache has not
+	// shown it within the limit; read the object around the cache.
+	expectOverdue
 )
 
 // writeExpectations remembers, per ProtectionGroup, the resourceVersion of
@@ -75,24 +97,39 @@ func (e *writeExpectations) forget(key types.NamespacedName) {
 }
 
 // behind reports whether a copy at resourceVersion rv, read from the
-// cache, predates this process's last write of key.
+// cache, predates this process's last write of key, written at most
+// expectationTTL ago.
 func (e *writeExpectations) behind(key types.NamespacedName, rv string, now time.Time) bool {
+	return e.check(key, rv, now, expectationTTL) == expectWaiting
+}
+
+// check measures a copy at resourceVersion rv, read from the cache,
+// against this process's last write of key; a wait longer than limit is
+// overdue. A copy that shows the write (or cannot be compared) ends the
+// expectation.
+func (e *writeExpectations) check(key types.NamespacedName, rv string, now time.Time, limit time.Duration) expectation {
 	if e == nil {
-		return false
+		return expectMet
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	w, ok := e.m[key]
 	if !ok {
-		return false
+		return expectMet
 	}
-	if c, err := resourceversion.CompareResourceVersion(rv, w.rv); err == nil && c < 0 && now.Sub(w.at) <= expectationTTL {
-		w.waiting = true
-		e.m[key] = w
-		return true
+	c, err := resourceversion.CompareResourceVersion(rv, w.rv)
+	switch {
+	case err != nil || c >= 0:
+		delete(e.m, key)
+		return expectMet
+	case now.Sub(w.at) > limit:
+		// Kept: every look until the cache shows the write reads around
+		// it, and none decides on the stale copy.
+		return expectOverdue
 	}
-	delete(e.m, key) // met, not comparable, or given up on
-	return false
+	w.waiting = true
+	e.m[key] = w
+	return expectWaiting
 }
 
 // caughtUp reports whether a reconcile of key waits for the cache and a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/util/workqueue"
@@ -86,16 +87,24 @@ type ProtectionGroupReconciler struct {
 	facts fleetFacts
 }
 
-// inFlightPriority is the workqueue priority of a group whose operation is
-// in flight; everything else has the default, 0.
-const inFlightPriority = 10
+// Workqueue priorities: an operation in flight goes first, a converged
+// group's periodic look last; everything else has the default, 0.
+const (
+	inFlightPriority  = 10
+	convergedPriority = -1
+)
 
 // queuePriority puts an operation's next look (its job's expected end)
-// ahead of new flips and idle syncs in the queue: during a fleet failover
-// it is what turns a group Ready.
+// ahead of new flips, and a converged group's periodic look behind them:
+// during a fleet failover that outlasts syncInterval, what turns groups
+// Ready goes first. A change of the object raises the priority to the
+// default (the queue keeps the higher one).
 func queuePriority(pg *drv1alpha1.ProtectionGroup) int {
-	if pg.Status.CurrentOperation != nil {
+	switch {
+	case pg.Status.CurrentOperation != nil:
 		return inFlightPriority
+	case pg.Status.ObservedGeneration == pg.Generation && meta.IsStatusConditionTrue(pg.Status.Conditions, drv1alpha1.ReadyCondition):
+		return convergedPriority
 	}
 	return 0
 }
@@ -155,9 +164,9 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if behind {
 		// The cache has not caught up with our own last write: deciding on
 		// this copy would repeat work already done. The update that shows
-		// the write wakes the group (cacheCaughtUp); the requeue only
-		// covers a write the cache never shows.
-		return ctrl.Result{RequeueAfter: expectationTTL}, nil
+		// the write wakes the group (cacheCaughtUp); the requeue ends a
+		// wait the cache does not end in time (cacheWaitLimit).
+		return ctrl.Result{RequeueAfter: cacheWaitLimit}, nil
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("protectionGroup", req.NamespacedName.String()))
 
@@ -200,16 +209,37 @@ func (r *ProtectionGroupReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // write of it. It reads the cache a second time once the wait is marked:
 // an update that reached the cache between the first read and the mark
 // was not passed by cacheCaughtUp, and would otherwise be waited for in
-// vain.
+// vain. A wait past cacheWaitLimit ends with pg read from the API server.
 func (r *ProtectionGroupReconciler) cacheBehind(ctx context.Context, pg *drv1alpha1.ProtectionGroup) (bool, error) {
 	key := client.ObjectKeyFromObject(pg)
-	if !r.expect.behind(key, pg.ResourceVersion, r.Clock()) {
+	switch r.expect.check(key, pg.ResourceVersion, r.Clock(), cacheWaitLimit) {
+	case expectMet:
 		return false, nil
+	case expectOverdue:
+		return false, r.readAroundCache(ctx, pg)
 	}
 	if err := r.Get(ctx, key, pg); err != nil {
 		return true, err
 	}
-	return r.expect.behind(key, pg.ResourceVersion, r.Clock()), nil
+	switch r.expect.check(key, pg.ResourceVersion, r.Clock(), cacheWaitLimit) {
+	case expectMet:
+		return false, nil
+	case expectOverdue:
+		return false, r.readAroundCache(ctx, pg)
+	}
+	return true, nil
+}
+
+// readAroundCache replaces pg with the API server's copy: the cache has
+// not shown this process's own write within cacheWaitLimit.
+func (r *ProtectionGroupReconciler) readAroundCache(ctx context.Context, pg *drv1alpha1.ProtectionGroup) error {
+	cached := pg.ResourceVersion
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(pg), pg); err != nil {
+		return fmt.Errorf("cannot read ProtectionGroup %s around the lagging cache: %w", client.ObjectKeyFromObject(pg), err)
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("cache lags behind this process's write; read from the API server",
+		"protectionGroup", client.ObjectKeyFromObject(pg).String(), "cachedResourceVersion", cached, "resourceVersion", pg.ResourceVersion)
+	return nil
 }
 
 // runPhases runs a reconcile's phases in order. A phase returns a

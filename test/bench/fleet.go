@@ -318,6 +318,11 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		}
 	}
 	r.LastReady = last.Sub(t0)
+	if o.pprofDir != "" {
+		if err := s.heapManager(ctx, filepath.Join(o.pprofDir, fmt.Sprintf("manager-heap-%d.pprof", o.n))); err != nil {
+			log.Printf("manager heap profile: %v", err)
+		}
+	}
 	if port := s.emuPort(); port > 0 {
 		st := socketsTo(port)
 		r.ConnsClosed, r.ConnsOpen = st["06"], st["01"]

@@ -397,8 +397,21 @@ func (s *stack) profileManager(ctx context.Context, d time.Duration, path string
 	return saveProfile(ctx, http.DefaultClient, s.pprofURL, d, path)
 }
 
+// heapManager saves the manager's heap profile (what is live now, and
+// what was allocated since it started) to path.
+func (s *stack) heapManager(ctx context.Context, path string) error {
+	if s.pprofURL == "" {
+		return nil
+	}
+	return saveProfile(ctx, http.DefaultClient, strings.TrimSuffix(s.pprofURL, "profile")+"heap", 0, path)
+}
+
+// saveProfile saves base's profile to path; d > 0 asks for a profile over d.
 func saveProfile(ctx context.Context, hc *http.Client, base string, d time.Duration, path string) error {
-	url := fmt.Sprintf("%s?seconds=%d", base, int(d.Seconds()))
+	url := base
+	if d > 0 {
+		url = fmt.Sprintf("%s?seconds=%d", base, int(d.Seconds()))
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

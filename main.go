@@ -34,6 +34,7 @@ import (
 
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/controllers"
+	"github.com/sdrs-operator/sdrs-operator/internal/eventrecorder"
 	"github.com/sdrs-operator/sdrs-operator/internal/memlimit"
 	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
@@ -151,6 +152,14 @@ func main() {
 		os.Exit(1)
 	}
 
+	// Events go through a recorder whose memory stays bounded at any fleet
+	// size; client-go's keeps every Event for minutes.
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	if err != nil {
+		setupLog.Error(err, "unable to set up the Event recorder")
+		os.Exit(1)
+	}
+
 	recorder := metrics.NewRecorder(metrics.WithPerGroup(metricsPerGroup))
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall), sdrs.WithHTTPTimeout(sdrsTimeout))
 
@@ -158,7 +167,7 @@ func main() {
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Connector: connector,
-		Recorder:  mgr.GetEventRecorder("sdrs-operator"),
+		Recorder:  events,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "ProviderConfig")
 		os.Exit(1)
@@ -167,7 +176,7 @@ func main() {
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
 		Connector:        connector,
-		Recorder:         mgr.GetEventRecorder("sdrs-operator"),
+		Recorder:         events,
 		Metrics:          recorder,
 		StalledRecheck:   stalledRecheck,
 		RecordJobIDAfter: recordJobIDAfter,
@@ -181,7 +190,7 @@ func main() {
 	if err := (&controllers.DrillReconciler{
 		Client:          mgr.GetClient(),
 		Connector:       connector,
-		Recorder:        mgr.GetEventRecorder("sdrs-operator"),
+		Recorder:        events,
 		MaxTTL:          maxDrillTTL,
 		NotStartedGrace: notStartedGrace,
 		Metrics:         recorder,
@@ -192,7 +201,7 @@ func main() {
 	if err := (&controllers.DRPlanReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("sdrs-operator"),
+		Recorder:  events,
 		Metrics:   recorder,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "unable to create controller", "controller", "DRPlan")

@@ -18,6 +18,7 @@ import (
 	drv1alpha1 "github.com/sdrs-operator/sdrs-operator/api/v1alpha1"
 	"github.com/sdrs-operator/sdrs-operator/controllers"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/eventrecorder"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
 )
 
@@ -37,8 +38,12 @@ func startNamespacedManager(t *testing.T, ns string) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Connector: sdrs.NewConnector(mgr.GetAPIReader()), Recorder: mgr.GetEventRecorder("sdrs-operator"),
+		Connector: sdrs.NewConnector(mgr.GetAPIReader()), Recorder: events,
 		StalledRecheck: 2 * time.Second, NotStartedGrace: testGrace,
 		PartialCache: true}).SetupWithManager(mgr); err != nil {
 		t.Fatal(err)

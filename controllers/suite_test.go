@@ -28,6 +28,7 @@ import (
 	"github.com/sdrs-operator/sdrs-operator/controllers"
 	"github.com/sdrs-operator/sdrs-operator/internal/emulator"
 	"github.com/sdrs-operator/sdrs-operator/internal/emutest"
+	"github.com/sdrs-operator/sdrs-operator/internal/eventrecorder"
 	"github.com/sdrs-operator/sdrs-operator/internal/metrics"
 	"github.com/sdrs-operator/sdrs-operator/internal/sdrs"
 )
@@ -147,12 +148,16 @@ func startManager(opts ...func(*managerOptions)) {
 	}
 	recorder := metrics.NewRecorder()
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall))
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	if err != nil {
+		panic(err)
+	}
 	if err := (&controllers.ProviderConfigReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Connector: connector,
-		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
+		Recorder: events}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	if err := (&controllers.ProtectionGroupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Connector: connector, Recorder: mgr.GetEventRecorder("sdrs-operator"),
+		Connector: connector, Recorder: events,
 		Metrics: recorder, StalledRecheck: 2 * time.Second,
 		RecordJobIDAfter: mo.recordJobIDAfter,
 		// Short, so that a call never answered is judged within a test's
@@ -161,11 +166,11 @@ func startManager(opts ...func(*managerOptions)) {
 		panic(err)
 	}
 	if err := (&controllers.DrillReconciler{Client: mgr.GetClient(), Connector: connector,
-		Recorder: mgr.GetEventRecorder("sdrs-operator"), NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
+		Recorder: events, NotStartedGrace: testGrace}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	if err := (&controllers.DRPlanReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("sdrs-operator")}).SetupWithManager(mgr); err != nil {
+		Recorder: events}).SetupWithManager(mgr); err != nil {
 		panic(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -152,15 +152,14 @@ func main() {
 		os.Exit(1)
 	}
 
+	recorder := metrics.NewRecorder(metrics.WithPerGroup(metricsPerGroup))
 	// Events go through a recorder whose memory stays bounded at any fleet
 	// size; client-go's keeps every Event for minutes.
-	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator", eventrecorder.Options{OnNotRecorded: recorder.ObserveEventNotRecorded})
 	if err != nil {
 		setupLog.Error(err, "unable to set up the Event recorder")
 		os.Exit(1)
 	}
-
-	recorder := metrics.NewRecorder(metrics.WithPerGroup(metricsPerGroup))
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall), sdrs.WithHTTPTimeout(sdrsTimeout))
 
 	if err := (&controllers.ProviderConfigReconciler{

@@ -38,7 +38,7 @@ func startNamespacedManager(t *testing.T, ns string) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator", eventrecorder.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func startManager(opts ...func(*managerOptions)) {
 	}
 	recorder := metrics.NewRecorder()
 	connector := sdrs.NewConnector(mgr.GetAPIReader(), sdrs.WithCallObserver(recorder.ObserveCall))
-	events, err := eventrecorder.ForManager(mgr, "sdrs-operator")
+	events, err := eventrecorder.ForManager(mgr, "sdrs-operator", eventrecorder.Options{})
 	if err != nil {
 		panic(err)
 	}

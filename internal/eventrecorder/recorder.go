@@ -44,11 +44,12 @@ const (
 
 // Options size the recorder; zero values take the defaults.
 type Options struct {
-	// Queue is how many Events may wait to be sent (default 4096); an
-	// Event that finds it full is dropped and counted, as client-go's
-	// broadcaster drops one.
+	// Queue is how many Events may wait to be sent (default 8192, what
+	// a fleet failover's first minutes emit); an Event that finds it
+	// full is dropped and counted, as client-go's broadcaster drops one.
 	Queue int
-	// Workers send Events at once (default 8).
+	// Workers send Events at once (default 64: each waits on the API
+	// server, which is slow exactly when a fleet fails over).
 	Workers int
 	// Recent is how many Events are remembered to join repeats into a
 	// series (default 1024).
@@ -56,20 +57,30 @@ type Options struct {
 	// RetryWait is the first wait after a failed send (default 1s); it
 	// doubles.
 	RetryWait time.Duration
+	// OnNotRecorded, when set, is told of each Event not recorded: why is
+	// NotRecordedQueueFull or NotRecordedFailed.
+	OnNotRecorded func(why string)
 	// Clock is replaceable in tests.
 	Clock func() time.Time
 }
 
+// Why an Event was not recorded.
+const (
+	NotRecordedQueueFull = "queue_full"
+	NotRecordedFailed    = "failed"
+)
+
 // Recorder records Events; it is a manager Runnable that sends them.
 type Recorder struct {
-	client     client.Client
-	scheme     *runtime.Scheme
-	controller string
-	instance   string
-	clock      func() time.Time
-	retryWait  time.Duration
-	workers    int
-	queue      chan *eventsv1.Event
+	client      client.Client
+	scheme      *runtime.Scheme
+	controller  string
+	instance    string
+	clock       func() time.Time
+	notRecorded func(why string)
+	retryWait   time.Duration
+	workers     int
+	queue       chan *eventsv1.Event
 
 	mu     sync.Mutex
 	recent *recentEvents
@@ -82,10 +93,13 @@ type Recorder struct {
 // (reportingController; reportingInstance adds the host name).
 func New(c client.Client, scheme *runtime.Scheme, controller string, o Options) *Recorder {
 	if o.Queue <= 0 {
-		o.Queue = 4096
+		o.Queue = 8192
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = 64
+	}
+	if o.OnNotRecorded == nil {
+		o.OnNotRecorded = func(string) {}
 	}
 	if o.Recent <= 0 {
 		o.Recent = 1024
@@ -99,7 +113,7 @@ func New(c client.Client, scheme *runtime.Scheme, controller string, o Options) 
 	host, _ := os.Hostname()
 	return &Recorder{
 		client: c, scheme: scheme, controller: controller, instance: controller + "-" + host,
-		clock: o.Clock, retryWait: o.RetryWait, workers: o.Workers, queue: make(chan *eventsv1.Event, o.Queue),
+		clock: o.Clock, notRecorded: o.OnNotRecorded, retryWait: o.RetryWait, workers: o.Workers, queue: make(chan *eventsv1.Event, o.Queue),
 		recent: newRecentEvents(o.Recent),
 	}
 }
@@ -153,6 +167,7 @@ func (r *Recorder) Eventf(regarding runtime.Object, related runtime.Object, even
 	case r.queue <- ev:
 	default:
 		r.dropped.Add(1)
+		r.notRecorded(NotRecordedQueueFull)
 		log.Info("event queue full; event dropped", "reason", reason, "regarding", ref.Name, "namespace", ref.Namespace)
 	}
 }
@@ -209,6 +224,9 @@ func (r *Recorder) send(ctx context.Context, ev *eventsv1.Event) {
 		}
 	}
 	r.failed.Add(1)
+	r.notRecorded(NotRecordedFailed)
+	logf.FromContext(ctx).WithName("events").Info("event not recorded", "reason", ev.Reason,
+		"regarding", ev.Regarding.Name, "namespace", ev.Regarding.Namespace)
 }
 
 // write creates ev, or patches the series of first, its earlier copy.
@@ -316,12 +334,12 @@ func (r *Recorder) Size() int {
 // ForManager returns a recorder that mgr runs, writing through its own
 // client of mgr's configuration (and so its own client-side rate limiter,
 // as the manager's recorder had).
-func ForManager(mgr manager.Manager, controller string) (*Recorder, error) {
+func ForManager(mgr manager.Manager, controller string, o Options) (*Recorder, error) {
 	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), HTTPClient: mgr.GetHTTPClient()})
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the Events client: %w", err)
 	}
-	r := New(c, mgr.GetScheme(), controller, Options{})
+	r := New(c, mgr.GetScheme(), controller, o)
 	if err := mgr.Add(r); err != nil {
 		return nil, fmt.Errorf("cannot add the Event recorder to the manager: %w", err)
 	}

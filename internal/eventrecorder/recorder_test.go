@@ -31,7 +31,8 @@ func pod(name, rv string) *corev1.Pod {
 type counting struct {
 	mu               sync.Mutex
 	creates, patches int
-	failCreates      int // the first n creates fail with a server error
+	failCreates      int    // the first n creates fail with a server error
+	refuse           string // an Event with this reason is invalid
 }
 
 func newClient(c *counting) client.Client {
@@ -43,6 +44,9 @@ func newClient(c *counting) client.Client {
 			c.mu.Unlock()
 			if fail {
 				return apierrors.NewServiceUnavailable("etcd is busy")
+			}
+			if ev, ok := obj.(*eventsv1.Event); ok && c.refuse != "" && ev.Reason == c.refuse {
+				return apierrors.NewInvalid(schema.GroupKind{Group: "events.k8s.io", Kind: "Event"}, ev.Name, nil)
 			}
 			return cl.Create(ctx, obj, opts...)
 		},
@@ -180,7 +184,9 @@ func TestRecentEventsBounded(t *testing.T) {
 // Eventf never blocks a reconcile: with the queue full an Event is
 // dropped and counted.
 func TestFullQueueDrops(t *testing.T) {
-	r := New(newClient(&counting{}), clientgoscheme.Scheme, "sdrs-operator", Options{Queue: 2})
+	var notRecorded []string
+	r := New(newClient(&counting{}), clientgoscheme.Scheme, "sdrs-operator", Options{Queue: 2,
+		OnNotRecorded: func(why string) { notRecorded = append(notRecorded, why) }})
 	done := make(chan struct{})
 	go func() {
 		for i := range 5 {
@@ -193,8 +199,8 @@ func TestFullQueueDrops(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Eventf blocked on a full queue")
 	}
-	if r.Dropped() != 3 {
-		t.Errorf("dropped %d, want 3", r.Dropped())
+	if r.Dropped() != 3 || len(notRecorded) != 3 || notRecorded[0] != NotRecordedQueueFull {
+		t.Errorf("dropped %d, told %v; want 3 queue_full", r.Dropped(), notRecorded)
 	}
 	stop := run(r)
 	stop()
@@ -206,19 +212,26 @@ func TestFullQueueDrops(t *testing.T) {
 // A failing API server is retried; an Event the API refuses is not; a bad
 // type or an object without a kind records nothing.
 func TestRetriesAndRefusals(t *testing.T) {
-	c := &counting{failCreates: 2}
+	c := &counting{failCreates: 2, refuse: "Refused"}
 	cl := newClient(c)
-	r := New(cl, clientgoscheme.Scheme, "sdrs-operator", Options{RetryWait: 10 * time.Millisecond})
+	var mu sync.Mutex
+	var notRecorded []string
+	r := New(cl, clientgoscheme.Scheme, "sdrs-operator", Options{RetryWait: 10 * time.Millisecond, Workers: 1,
+		OnNotRecorded: func(why string) { mu.Lock(); notRecorded = append(notRecorded, why); mu.Unlock() }})
 	stop := run(r)
 	r.Eventf(pod("web", "7"), nil, "Critical", "Ready", "Sync", "not a type")
 	r.Eventf(pod("web", "7"), nil, corev1.EventTypeNormal, "Ready", "Sync", "ok")
+	r.Eventf(pod("web", "7"), nil, corev1.EventTypeNormal, "Refused", "Sync", "invalid")
 	deadline := time.Now().Add(10 * time.Second)
-	for len(events(t, cl)) == 0 && time.Now().Before(deadline) {
+	for r.Failed() == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	stop()
-	if n := len(events(t, cl)); n != 1 || c.creates != 3 {
-		t.Errorf("%d Events after %d creates; want 1 after 2 failures and a success", n, c.creates)
+	if n := len(events(t, cl)); n != 1 || c.creates != 4 {
+		t.Errorf("%d Events after %d creates; want 1 after 2 failures and a success, then 1 refused", n, c.creates)
+	}
+	if r.Failed() != 1 || len(notRecorded) != 1 || notRecorded[0] != NotRecordedFailed {
+		t.Errorf("failed %d, told %v; want the refused Event, once, not retried", r.Failed(), notRecorded)
 	}
 	if !retriable(apierrors.NewServiceUnavailable("x")) || retriable(apierrors.NewInvalid(schema.GroupKind{Kind: "Event"}, "e", nil)) ||
 		!retriable(errors.New("connection refused")) {

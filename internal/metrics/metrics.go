@@ -29,6 +29,7 @@ type Recorder struct {
 	duration   *prometheus.HistogramVec
 	calls      *prometheus.CounterVec
 	callErrors *prometheus.CounterVec
+	eventsLost *prometheus.CounterVec
 	callTime   *prometheus.HistogramVec
 	rpoPairs   *prometheus.GaugeVec
 	drillPhase *prometheus.GaugeVec
@@ -91,7 +92,7 @@ func NewRecorder(opts ...Option) *Recorder {
 // collectors are everything the Recorder registers.
 func (r *Recorder) collectors() []prometheus.Collector {
 	return []prometheus.Collector{r.operations, r.failures, r.duration,
-		r.calls, r.callErrors, r.callTime, r.rpoPairs, r.drillPhase, r.drillAge, r.drillStuck,
+		r.calls, r.callErrors, r.callTime, r.eventsLost, r.rpoPairs, r.drillPhase, r.drillAge, r.drillStuck,
 		r.planMembers, r.planWaiting, r.planLastRun, r.planRuns, r.planLastWave, groupCollector{r}}
 }
 
@@ -114,6 +115,9 @@ func newRecorder(opts ...Option) *Recorder {
 		callErrors: counterVec("cloud_api_errors_total",
 			"SDRS and ECS API calls that failed, by SDK operation and error code (a code the operator knows, \"other\", or \"none\" without a code).",
 			"operation", "code"),
+		eventsLost: counterVec("events_not_recorded_total",
+			"Events the operator did not record, by why: queue_full (dropped so that no reconcile waits for the API server) or failed (refused by the API server, or failed every attempt).",
+			"why"),
 		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "cloud_api_call_duration_seconds",
 			Help:    "Latency of SDRS and ECS API calls, including rate-limit waits.",
@@ -170,6 +174,12 @@ func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 
 func gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
 	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
+}
+
+// ObserveEventNotRecorded counts an Event not recorded; it matches
+// eventrecorder.Options.OnNotRecorded.
+func (r *Recorder) ObserveEventNotRecorded(why string) {
+	r.eventsLost.WithLabelValues(why).Inc()
 }
 
 // ObserveCall counts one cloud API call; it matches sdrs.CallObserver.

@@ -46,7 +46,9 @@ type fleetResult struct {
 	DuplicateActions int
 	Kube             kubeCounts
 	Reconciles       float64
-	CPU              time.Duration // manager CPU during the flip
+	// EventsNotRecorded are Events the manager dropped or failed to write.
+	EventsNotRecorded float64
+	CPU               time.Duration // manager CPU during the flip
 	// CPU of the other processes during the flip.
 	APIServerCPU, EtcdCPU, EmulatorCPU, BenchCPU time.Duration
 	// Wall is the flip's wall time from the first patch until the CPU was
@@ -344,9 +346,9 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 	r.Wall = time.Since(t0)
 	log.Printf("N=%d: last Ready %.2fs after the flip (%.2f x D)", o.n, r.LastReady.Seconds(), r.LastReady.Seconds()/o.jobDuration.Seconds())
 
-	// Trailing writes (the last Events) land shortly after Ready.
-	time.Sleep(2 * time.Second)
-	after, err := scrape(ctx, s.metricsURL)
+	// Trailing writes (the last Events, sent from the recorder's queue)
+	// land after Ready: wait until the manager's requests stop growing.
+	after, err := s.settledScrape(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -362,6 +364,7 @@ func (s *stack) measureFleet(ctx context.Context, o fleetOptions) (fleetResult, 
 		r.Kube.ByMethod[k] = v
 	}
 	r.Reconciles = d.sum("controller_runtime_reconcile_total", `controller="protectiongroup"`)
+	r.EventsNotRecorded = d.sum("sdrs_operator_events_not_recorded_total", "")
 	evAfter, err := s.eventWrites(ctx)
 	if err != nil {
 		return r, err
@@ -522,6 +525,36 @@ func (s *stack) measureIdle(ctx context.Context, o fleetOptions, r *fleetResult)
 
 // eventWrites counts the writes behind the namespace's Events: one create
 // per Event plus one update per further occurrence in its series.
+// settledScrape scrapes the manager's metrics once its Kubernetes
+// requests have stopped growing for two seconds (at most two minutes).
+func (s *stack) settledScrape(ctx context.Context) (map[string]float64, error) {
+	var last float64 = -1
+	still := 0
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		m, err := scrape(ctx, s.metricsURL)
+		if err != nil {
+			return nil, err
+		}
+		n := 0.0
+		for k, v := range m {
+			if strings.HasPrefix(k, "rest_client_requests_total") {
+				n += v
+			}
+		}
+		if n == last {
+			still++
+		} else {
+			still = 0
+		}
+		if still >= 2 || time.Now().After(deadline) {
+			return m, nil
+		}
+		last = n
+		time.Sleep(time.Second)
+	}
+}
+
 func (s *stack) eventWrites(ctx context.Context) (float64, error) {
 	var list eventsv1.EventList
 	if err := s.kube.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {

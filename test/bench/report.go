@@ -146,6 +146,7 @@ func (b *benchRun) fleetTable(w *strings.Builder) {
 	row("ECS calls per failover", func(r *fleetResult) string { return per(float64(r.Calls.ByClass[classECS]), r.N) })
 	row("**Kubernetes writes per failover**", func(r *fleetResult) string { return "**" + per(r.Kube.writes(), r.N) + "**" })
 	row("… of which Events", func(r *fleetResult) string { return per(r.Kube.EventWrites, r.N) })
+	row("… Events not recorded (dropped or failed)", func(r *fleetResult) string { return fmt.Sprint(r.EventsNotRecorded) })
 	row("… PATCH / PUT / POST", func(r *fleetResult) string {
 		return fmt.Sprintf("%s / %s / %s", per(r.Kube.ByMethod["PATCH"], r.N), per(r.Kube.ByMethod["PUT"], r.N), per(r.Kube.ByMethod["POST"], r.N))
 	})

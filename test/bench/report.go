@@ -487,8 +487,11 @@ func (b *benchRun) notes(w *strings.Builder) {
   group shows an accepted action at once (sdrs-api.md §4, §13) and only a recorded job ID lets a
   restarted manager follow the job without waiting out the not-started grace. The extra run "job ID
   written with the result" (` + "`--record-job-id-after=1m`" + `, the earlier default) shows what the rule costs.
-- Reads: none. The attempt patch carries the resourceVersion of the copy the decision was made on, so a
-  stale copy fails with a conflict before any SDRS call; a separate fresh GET would only repeat that.
+- Reads: none while the manager's cache keeps up. The attempt write carries the resourceVersion of the
+  copy the decision was made on, so a stale copy fails with a conflict before any SDRS call. A reconcile
+  whose cache has not shown the manager's own last write waits for the update that shows it, and past
+  5 s (the API server saturated, as here from N = 1000) reads the object once from the API server instead
+  of deciding on the stale copy, which cost SDRS reads and a refused write: the GETs in the table.
 - Idle: each sync reads the group once and writes nothing unless something changed
   (` + "`status.group.observedAt`" + ` moves with a change, or at most hourly).
 - What bounds the flip on this machine: every process shares 2 cores, and kube-apiserver spends several

@@ -101,7 +101,7 @@ func main() {
 	flag.DurationVar(&maxDrillTTL, "max-drill-ttl", controllers.DefaultMaxDrillTTL,
 		"Longest spec.ttl a ProtectionGroupDrill may have: its drill servers are deleted at most this long after they became available.")
 	flag.StringVar(&watchNamespace, "watch-namespace", "", "Only reconcile ProtectionGroups in this namespace (default: all).")
-	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go runtime, such as 180Mi; \"0\" sets none. Default: GOMEMLIMIT when set, else 90% of the container's memory limit when it has one, so that a large fleet's heap is collected before the kernel kills the manager.")
+	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go runtime, such as 180Mi; \"0\" sets none. Default: GOMEMLIMIT when set, else 75% of the container's memory limit when it has one, so that a large fleet's heap is collected before the kernel kills the manager.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()

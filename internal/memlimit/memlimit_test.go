@@ -15,8 +15,8 @@ func TestApply(t *testing.T) {
 		setCalls []int64
 		wantErr  bool
 	}{
-		"ContainerLimit": {reason: "A 256Mi container limit gives a soft limit of 90% of it.",
-			cgroup: 256 * mi, want: 256 * mi * 9 / 10, source: FromCgroup, setCalls: []int64{256 * mi * 9 / 10}},
+		"ContainerLimit": {reason: "A 256Mi container limit gives a soft limit of 75% of it.",
+			cgroup: 256 * mi, want: 256 * mi * 3 / 4, source: FromCgroup, setCalls: []int64{256 * mi * 3 / 4}},
 		"NoLimitAnywhere": {reason: "Outside a memory-limited container the runtime keeps its default.",
 			source: None},
 		"FlagWins": {reason: "An explicit --memory-limit is used as given.",

@@ -258,10 +258,13 @@ func (b *benchRun) analysis(w *strings.Builder) {
 	p("  scouts'. With serverPower Manual it reads the production servers once before the action, so\n")
 	p("  that a planned failover is sent only when SDRS can accept it. Afterwards `status.instances` is\n")
 	p("  updated from what the failover proves instead of being read again;\n")
-	p("- patches the status three times: with the attempt before the SDRS call (the patch carries the\n")
+	p("- writes the status three times: with the attempt before the SDRS call (the write carries the\n")
 	p("  object's resourceVersion, so it fails, and nothing is sent, if the copy it decided on is stale:\n")
 	p("  the fresh read the design asks for, without a GET), with the job ID right after the call, and\n")
-	p("  with the result; and records one Event per Ready transition (two; the first names the SDRS job).\n\n")
+	p("  with the result; and records one Event per Ready transition (two; the first names the SDRS job).\n")
+	p("  When its cache has not shown its own last write within 5 s (the API server saturated), a\n")
+	p("  reconcile reads the object once from the API server instead of deciding on the stale copy:\n")
+	p("  the GETs in the table.\n\n")
 	for _, s := range b.Scenarios {
 		r := &s.Fleet
 		reqs := r.apiRequests()
